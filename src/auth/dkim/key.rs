@@ -1,0 +1,169 @@
+//! DKIM key records (RFC 6376 §3.6.1) and the signature check itself (ring).
+
+use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+
+use crate::auth::tags::{TagList, decode_base64};
+
+/// RFC 8301: RSA keys under 1024 bits are not acceptable; ring stops at 8192.
+pub const MIN_RSA_BITS: usize = 1024;
+pub const MAX_RSA_BITS: usize = 8192;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Rsa,
+    Ed25519,
+}
+
+impl KeyType {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::Rsa => "rsa",
+            KeyType::Ed25519 => "ed25519",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Sha1,
+    Sha256,
+}
+
+#[derive(Debug, Clone)]
+pub enum PublicKey {
+    Rsa { n: Vec<u8>, e: Vec<u8>, bits: usize },
+    Ed25519([u8; 32]),
+}
+
+impl PublicKey {
+    pub fn bits(&self) -> usize {
+        match self {
+            PublicKey::Rsa { bits, .. } => *bits,
+            PublicKey::Ed25519(_) => 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    pub key_type: KeyType,
+    /// None: the key is revoked (empty `p=`).
+    pub key: Option<PublicKey>,
+    /// `h=`: hashes the key may be used with (None = any).
+    pub hashes: Option<Vec<String>>,
+    pub testing: bool,
+    /// `t=s`: the i= domain must equal d= exactly.
+    pub strict_identity: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("key record syntax error: {0}")]
+    Syntax(String),
+    #[error("key record has v={0:?} (must be DKIM1)")]
+    Version(String),
+    #[error("unknown key type k={0}")]
+    UnknownType(String),
+    #[error("key p= is not valid base64")]
+    Base64,
+    #[error("key p= is not a valid {0} public key")]
+    BadKey(&'static str),
+}
+
+impl KeyRecord {
+    pub fn parse(text: &str) -> Result<KeyRecord, KeyError> {
+        let tags = TagList::parse(text).map_err(|e| KeyError::Syntax(e.to_string()))?;
+        if let Some(v) = tags.get("v") {
+            if v != "DKIM1" {
+                return Err(KeyError::Version(v.to_string()));
+            }
+            if tags.names().next() != Some("v") {
+                return Err(KeyError::Syntax("v= must be the first tag".into()));
+            }
+        }
+        let key_type = match tags.get("k").unwrap_or("rsa").to_ascii_lowercase().as_str() {
+            "rsa" => KeyType::Rsa,
+            "ed25519" => KeyType::Ed25519,
+            other => return Err(KeyError::UnknownType(other.to_string())),
+        };
+        let p = tags
+            .get("p")
+            .ok_or_else(|| KeyError::Syntax("no p= tag".into()))?;
+        let key = if p.trim().is_empty() {
+            None
+        } else {
+            let der = decode_base64(p).ok_or(KeyError::Base64)?;
+            Some(decode_key(key_type, &der)?)
+        };
+        let list = |v: &str| -> Vec<String> {
+            v.split(':')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let flags = tags.get("t").map(list).unwrap_or_default();
+        Ok(KeyRecord {
+            key_type,
+            key,
+            hashes: tags.get("h").map(list),
+            testing: flags.iter().any(|f| f == "y"),
+            strict_identity: flags.iter().any(|f| f == "s"),
+            services: tags.get("s").map(list).unwrap_or_else(|| vec!["*".into()]),
+        })
+    }
+}
+
+fn decode_key(key_type: KeyType, der: &[u8]) -> Result<PublicKey, KeyError> {
+    match key_type {
+        KeyType::Rsa => {
+            // SubjectPublicKeyInfo is the standard; bare PKCS#1 RSAPublicKey occurs in the wild
+            // (the RFC 6376 example key).
+            let key = rsa::RsaPublicKey::from_public_key_der(der)
+                .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(der))
+                .map_err(|_| KeyError::BadKey("RSA"))?;
+            Ok(PublicKey::Rsa {
+                n: key.n().to_bytes_be(),
+                e: key.e().to_bytes_be(),
+                bits: key.n().bits(),
+            })
+        }
+        KeyType::Ed25519 => {
+            let raw: [u8; 32] = der.try_into().map_err(|_| KeyError::BadKey("Ed25519"))?;
+            Ok(PublicKey::Ed25519(raw))
+        }
+    }
+}
+
+/// Check `signature` over `data` (the canonical header block). Ed25519-SHA256 signs the
+/// SHA-256 digest of the data (RFC 8463 §3).
+pub fn verify(key: &PublicKey, hash: Hash, data: &[u8], sig: &[u8]) -> bool {
+    match key {
+        PublicKey::Rsa { n, e, .. } => {
+            let params = match hash {
+                Hash::Sha256 => &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+                Hash::Sha1 => &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            };
+            RsaPublicKeyComponents { n, e }
+                .verify(params, data, sig)
+                .is_ok()
+        }
+        PublicKey::Ed25519(raw) => {
+            let digest = ring::digest::digest(&ring::digest::SHA256, data);
+            UnparsedPublicKey::new(&signature::ED25519, raw)
+                .verify(digest.as_ref(), sig)
+                .is_ok()
+        }
+    }
+}
+
+pub fn digest(hash: Hash, data: &[u8]) -> Vec<u8> {
+    let alg = match hash {
+        Hash::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        Hash::Sha256 => &ring::digest::SHA256,
+    };
+    ring::digest::digest(alg, data).as_ref().to_vec()
+}

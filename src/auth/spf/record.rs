@@ -1,0 +1,289 @@
+//! SPF record syntax (RFC 7208 §4.6, §5, §6, §12): terms, CIDR lengths, domain-specs.
+//! A record with any syntax error anywhere is a permerror before anything is evaluated.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::macros;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qualifier {
+    Pass,
+    Fail,
+    SoftFail,
+    Neutral,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mechanism {
+    All,
+    Include(String),
+    A {
+        domain: Option<String>,
+        v4: u8,
+        v6: u8,
+    },
+    Mx {
+        domain: Option<String>,
+        v4: u8,
+        v6: u8,
+    },
+    Ptr(Option<String>),
+    Ip4(Ipv4Addr, u8),
+    Ip6(Ipv6Addr, u8),
+    Exists(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    Directive {
+        qualifier: Qualifier,
+        mechanism: Mechanism,
+        text: String,
+    },
+    Redirect(String),
+    Exp(String),
+    /// Unknown modifiers are ignored (but must be well-formed).
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub terms: Vec<Term>,
+    pub redirect: Option<String>,
+    pub exp: Option<String>,
+}
+
+/// Whether a TXT string is an SPF record: `v=spf1` followed by a space or nothing.
+pub fn is_spf(txt: &[u8]) -> bool {
+    txt.len() >= 6 && txt[..6].eq_ignore_ascii_case(b"v=spf1") && (txt.len() == 6 || txt[6] == b' ')
+}
+
+pub fn parse(txt: &[u8]) -> Result<Record, String> {
+    let text = std::str::from_utf8(txt).map_err(|_| "record is not ASCII".to_string())?;
+    if !text.is_ascii() {
+        return Err("record contains non-ASCII characters".into());
+    }
+    if let Some(c) = text.chars().find(|c| c.is_ascii_control()) {
+        return Err(format!("record contains control character {:?}", c));
+    }
+    let mut terms = Vec::new();
+    let mut redirect = None;
+    let mut exp = None;
+    for token in text[6..].split(' ').filter(|t| !t.is_empty()) {
+        let term = parse_term(token)?;
+        match &term {
+            Term::Redirect(d) => {
+                if redirect.replace(d.clone()).is_some() {
+                    return Err("redirect= appears more than once".into());
+                }
+            }
+            Term::Exp(d) => {
+                if exp.replace(d.clone()).is_some() {
+                    return Err("exp= appears more than once".into());
+                }
+            }
+            _ => {}
+        }
+        terms.push(term);
+    }
+    Ok(Record {
+        terms,
+        redirect,
+        exp,
+    })
+}
+
+fn is_modifier_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn parse_term(token: &str) -> Result<Term, String> {
+    if let Some((name, value)) = token.split_once('=')
+        && is_modifier_name(name)
+    {
+        return match name.to_ascii_lowercase().as_str() {
+            "redirect" => {
+                domain_spec(value)?;
+                Ok(Term::Redirect(value.to_string()))
+            }
+            "exp" => {
+                domain_spec(value)?;
+                Ok(Term::Exp(value.to_string()))
+            }
+            _ => {
+                macros::validate(value, false).map_err(|e| format!("modifier {name}=: {e}"))?;
+                Ok(Term::Unknown)
+            }
+        };
+    }
+    let (qualifier, rest) = match token.as_bytes()[0] {
+        b'+' => (Qualifier::Pass, &token[1..]),
+        b'-' => (Qualifier::Fail, &token[1..]),
+        b'~' => (Qualifier::SoftFail, &token[1..]),
+        b'?' => (Qualifier::Neutral, &token[1..]),
+        _ => (Qualifier::Pass, token),
+    };
+    let split = rest.find([':', '/']).unwrap_or(rest.len());
+    let (name, arg) = rest.split_at(split);
+    let mechanism = match name.to_ascii_lowercase().as_str() {
+        "all" if arg.is_empty() => Mechanism::All,
+        "include" => Mechanism::Include(required_domain(arg, name)?),
+        "exists" => Mechanism::Exists(required_domain(arg, name)?),
+        "a" | "mx" => {
+            let (domain, v4, v6) = domain_and_cidr(arg)?;
+            if name.eq_ignore_ascii_case("a") {
+                Mechanism::A { domain, v4, v6 }
+            } else {
+                Mechanism::Mx { domain, v4, v6 }
+            }
+        }
+        "ptr" => {
+            let domain = match arg.strip_prefix(':') {
+                Some(d) => Some(domain_spec(d)?),
+                None if arg.is_empty() => None,
+                None => return Err(format!("bad ptr argument {arg:?}")),
+            };
+            Mechanism::Ptr(domain)
+        }
+        "ip4" => {
+            let arg = arg.strip_prefix(':').ok_or("ip4 needs an address")?;
+            let (addr, len) = split_cidr(arg, 32)?;
+            let ip = addr
+                .parse::<Ipv4Addr>()
+                .map_err(|_| format!("bad IPv4 address {addr:?}"))?;
+            Mechanism::Ip4(ip, len.unwrap_or(32))
+        }
+        "ip6" => {
+            let arg = arg.strip_prefix(':').ok_or("ip6 needs an address")?;
+            let (addr, len) = split_cidr(arg, 128)?;
+            let ip = addr
+                .parse::<Ipv6Addr>()
+                .map_err(|_| format!("bad IPv6 address {addr:?}"))?;
+            Mechanism::Ip6(ip, len.unwrap_or(128))
+        }
+        _ => return Err(format!("unknown mechanism {token:?}")),
+    };
+    Ok(Term::Directive {
+        qualifier,
+        mechanism,
+        text: token.to_string(),
+    })
+}
+
+fn required_domain(arg: &str, name: &str) -> Result<String, String> {
+    let d = arg
+        .strip_prefix(':')
+        .ok_or_else(|| format!("{name} needs ':domain'"))?;
+    domain_spec(d)
+}
+
+/// `a` / `mx` arguments: `[:domain-spec][/v4-cidr][//v6-cidr]`.
+fn domain_and_cidr(arg: &str) -> Result<(Option<String>, u8, u8), String> {
+    let (domain_part, cidr) = match arg.find('/') {
+        Some(i) => (&arg[..i], &arg[i..]),
+        None => (arg, ""),
+    };
+    let domain = match domain_part.strip_prefix(':') {
+        Some(d) => Some(domain_spec(d)?),
+        None if domain_part.is_empty() => None,
+        None => return Err(format!("bad argument {arg:?}")),
+    };
+    let (v4, v6) = if cidr.is_empty() {
+        (32, 128)
+    } else if let Some(v6) = cidr.strip_prefix("//") {
+        (32, cidr_len(v6, 128)?)
+    } else {
+        let body = &cidr[1..];
+        match body.split_once("//") {
+            Some((a, b)) => (cidr_len(a, 32)?, cidr_len(b, 128)?),
+            None => (cidr_len(body, 32)?, 128),
+        }
+    };
+    Ok((domain, v4, v6))
+}
+
+fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), String> {
+    match arg.split_once('/') {
+        Some((addr, len)) => Ok((addr, Some(cidr_len(len, max)?))),
+        None => Ok((arg, None)),
+    }
+}
+
+/// `"0" / %x31-39 0*1DIGIT` (no leading zeros), at most `max`.
+fn cidr_len(s: &str, max: u8) -> Result<u8, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 3
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && (s == "0" || !s.starts_with('0'));
+    let n: u8 = if ok {
+        s.parse().unwrap_or(u8::MAX)
+    } else {
+        u8::MAX
+    };
+    if n > max {
+        return Err(format!("bad CIDR length /{s}"));
+    }
+    Ok(n)
+}
+
+/// Check a domain-spec: a valid macro-string ending in a macro or in "." toplabel ["."].
+pub fn domain_spec(spec: &str) -> Result<String, String> {
+    if spec.is_empty() {
+        return Err("empty domain-spec".into());
+    }
+    macros::validate(spec, false)?;
+    if spec.ends_with('}') {
+        return Ok(spec.to_string());
+    }
+    let trimmed = spec.strip_suffix('.').unwrap_or(spec);
+    let Some((_, top)) = trimmed.rsplit_once('.') else {
+        return Err(format!("domain-spec {spec:?} has no top-level label"));
+    };
+    if !is_toplabel(top) {
+        return Err(format!(
+            "domain-spec {spec:?} does not end in a valid top-level label"
+        ));
+    }
+    Ok(spec.to_string())
+}
+
+fn is_toplabel(l: &str) -> bool {
+    let b = l.as_bytes();
+    if b.is_empty() || !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') {
+        return false;
+    }
+    if b.contains(&b'-') {
+        b[0].is_ascii_alphanumeric() && b[b.len() - 1].is_ascii_alphanumeric()
+    } else {
+        b.iter().any(u8::is_ascii_alphabetic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_mechanisms_with_cidr() {
+        let r = parse(b"v=spf1 a/24//64 mx:example.com/30 ip4:192.0.2.0/24 -all").expect("parses");
+        assert_eq!(r.terms.len(), 4);
+        assert!(matches!(
+            r.terms[0],
+            Term::Directive {
+                mechanism: Mechanism::A { v4: 24, v6: 64, .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_syntax() {
+        assert!(parse(b"v=spf1 ip4:1.2.3.4/033").is_err());
+        assert!(parse(b"v=spf1 foo:bar").is_err());
+        assert!(parse(b"v=spf1 a:example").is_err());
+        assert!(parse(b"v=spf1 redirect=a.example redirect=b.example").is_err());
+        assert!(is_spf(b"v=spf1") && !is_spf(b"v=spf10"));
+    }
+}

@@ -1,0 +1,217 @@
+//! Record types and data as the program uses them, independent of any DNS library.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::name::escape_name;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordType {
+    A,
+    Aaaa,
+    Txt,
+    Mx,
+    Ptr,
+    Cname,
+    Ns,
+    Spf,
+    Tlsa,
+    Soa,
+    Caa,
+    /// Used only in `;!` failure lines: the failure applies to every type.
+    Any,
+    Other(u16),
+}
+
+impl RecordType {
+    pub fn parse(s: &str) -> Option<RecordType> {
+        let t = match s.to_ascii_uppercase().as_str() {
+            "A" => RecordType::A,
+            "AAAA" => RecordType::Aaaa,
+            "TXT" => RecordType::Txt,
+            "MX" => RecordType::Mx,
+            "PTR" => RecordType::Ptr,
+            "CNAME" => RecordType::Cname,
+            "NS" => RecordType::Ns,
+            "SPF" => RecordType::Spf,
+            "TLSA" => RecordType::Tlsa,
+            "SOA" => RecordType::Soa,
+            "CAA" => RecordType::Caa,
+            "ANY" => RecordType::Any,
+            other => {
+                let n = other.strip_prefix("TYPE")?.parse().ok()?;
+                RecordType::Other(n)
+            }
+        };
+        Some(t)
+    }
+
+    pub fn code(self) -> u16 {
+        match self {
+            RecordType::A => 1,
+            RecordType::Ns => 2,
+            RecordType::Cname => 5,
+            RecordType::Soa => 6,
+            RecordType::Ptr => 12,
+            RecordType::Mx => 15,
+            RecordType::Txt => 16,
+            RecordType::Aaaa => 28,
+            RecordType::Spf => 99,
+            RecordType::Tlsa => 52,
+            RecordType::Caa => 257,
+            RecordType::Any => 255,
+            RecordType::Other(n) => n,
+        }
+    }
+
+    pub fn from_code(code: u16) -> RecordType {
+        match code {
+            1 => RecordType::A,
+            2 => RecordType::Ns,
+            5 => RecordType::Cname,
+            6 => RecordType::Soa,
+            12 => RecordType::Ptr,
+            15 => RecordType::Mx,
+            16 => RecordType::Txt,
+            28 => RecordType::Aaaa,
+            99 => RecordType::Spf,
+            52 => RecordType::Tlsa,
+            257 => RecordType::Caa,
+            255 => RecordType::Any,
+            n => RecordType::Other(n),
+        }
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordType::A => f.write_str("A"),
+            RecordType::Aaaa => f.write_str("AAAA"),
+            RecordType::Txt => f.write_str("TXT"),
+            RecordType::Mx => f.write_str("MX"),
+            RecordType::Ptr => f.write_str("PTR"),
+            RecordType::Cname => f.write_str("CNAME"),
+            RecordType::Ns => f.write_str("NS"),
+            RecordType::Spf => f.write_str("SPF"),
+            RecordType::Tlsa => f.write_str("TLSA"),
+            RecordType::Soa => f.write_str("SOA"),
+            RecordType::Caa => f.write_str("CAA"),
+            RecordType::Any => f.write_str("ANY"),
+            RecordType::Other(n) => write!(f, "TYPE{n}"),
+        }
+    }
+}
+
+/// Why a query has no answer records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Failure {
+    NxDomain,
+    NoData,
+    ServFail,
+    Timeout,
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rdata {
+    A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
+    /// The character-strings of one TXT (or SPF) record, unjoined.
+    Txt(Vec<Vec<u8>>),
+    Spf(Vec<Vec<u8>>),
+    Mx {
+        preference: u16,
+        exchange: String,
+    },
+    Ptr(String),
+    Cname(String),
+    Ns(String),
+    Tlsa {
+        usage: u8,
+        selector: u8,
+        matching: u8,
+        data: Vec<u8>,
+    },
+    /// Any other type, kept in its zone-file presentation form.
+    Other {
+        rtype: RecordType,
+        text: String,
+    },
+}
+
+impl Rdata {
+    pub fn rtype(&self) -> RecordType {
+        match self {
+            Rdata::A(_) => RecordType::A,
+            Rdata::Aaaa(_) => RecordType::Aaaa,
+            Rdata::Txt(_) => RecordType::Txt,
+            Rdata::Spf(_) => RecordType::Spf,
+            Rdata::Mx { .. } => RecordType::Mx,
+            Rdata::Ptr(_) => RecordType::Ptr,
+            Rdata::Cname(_) => RecordType::Cname,
+            Rdata::Ns(_) => RecordType::Ns,
+            Rdata::Tlsa { .. } => RecordType::Tlsa,
+            Rdata::Other { rtype, .. } => *rtype,
+        }
+    }
+}
+
+/// Zone-file presentation of the record data (used by the recorder).
+impl fmt::Display for Rdata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rdata::A(ip) => write!(f, "{ip}"),
+            Rdata::Aaaa(ip) => write!(f, "{ip}"),
+            Rdata::Txt(parts) | Rdata::Spf(parts) => {
+                if parts.is_empty() {
+                    return f.write_str("\"\"");
+                }
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    f.write_str("\"")?;
+                    for &b in part {
+                        match b {
+                            b'"' | b'\\' => write!(f, "\\{}", b as char)?,
+                            0x20..=0x7e => write!(f, "{}", b as char)?,
+                            _ => write!(f, "\\{b:03}")?,
+                        }
+                    }
+                    f.write_str("\"")?;
+                }
+                Ok(())
+            }
+            Rdata::Mx {
+                preference,
+                exchange,
+            } => write!(f, "{preference} {}.", escape_name(exchange)),
+            Rdata::Ptr(n) | Rdata::Cname(n) | Rdata::Ns(n) => write!(f, "{}.", escape_name(n)),
+            Rdata::Tlsa {
+                usage,
+                selector,
+                matching,
+                data,
+            } => {
+                write!(f, "{usage} {selector} {matching} ")?;
+                if data.is_empty() {
+                    f.write_str("-")?;
+                }
+                for b in data {
+                    write!(f, "{b:02X}")?;
+                }
+                Ok(())
+            }
+            Rdata::Other { text, .. } => f.write_str(text),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Owner name, normalised (lower case, no trailing dot).
+    pub owner: String,
+    pub ttl: u32,
+    pub rdata: Rdata,
+}

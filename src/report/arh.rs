@@ -1,0 +1,115 @@
+//! RFC 8601 Authentication-Results rendering.
+
+use super::model::{AuthResult, CheckReport};
+
+/// A property value: a token as is, anything else as a quoted-string; controls dropped.
+fn value(v: &str) -> String {
+    let clean: String = v.chars().filter(|c| !c.is_control()).collect();
+    let token = !clean.is_empty()
+        && clean.chars().all(|c| {
+            c.is_ascii_graphic() && !"()<>,;:\\\"[]?=".contains(c) || c == '@' || c == '.'
+        });
+    if token && !clean.contains(['(', ')', ';', '"', '\\', ' ']) {
+        clean
+    } else {
+        format!("\"{}\"", clean.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// A comment's text: parentheses and controls removed so it cannot end early.
+fn comment(v: &str) -> String {
+    v.chars()
+        .filter(|c| !c.is_control() && *c != '(' && *c != ')' && *c != '\\')
+        .collect()
+}
+
+/// The result clauses of a check report, in the order spf, dkim..., arc, dmarc, iprev.
+pub fn clauses(r: &CheckReport) -> Vec<String> {
+    let mut out = Vec::new();
+    let spf = &r.spf;
+    let mut c = format!("spf={}", spf.result.word());
+    if spf.ip.is_some() || spf.result != AuthResult::None {
+        c.push_str(&format!(" ({})", comment(&spf.reason)));
+    }
+    if let Some(sender) = &spf.sender {
+        c.push_str(&format!(" smtp.mailfrom={}", value(sender)));
+    }
+    if let Some(helo) = &spf.helo {
+        c.push_str(&format!(" smtp.helo={}", value(helo)));
+    }
+    out.push(c);
+    if r.dkim.is_empty() {
+        out.push("dkim=none".into());
+    }
+    for d in &r.dkim {
+        let mut c = format!("dkim={} reason={}", d.result.word(), value(&d.reason));
+        if let Some(domain) = &d.domain {
+            c.push_str(&format!(" header.d={}", value(domain)));
+        }
+        if let Some(s) = &d.selector {
+            c.push_str(&format!(" header.s={}", value(s)));
+        }
+        if let Some(a) = &d.algorithm {
+            c.push_str(&format!(" header.a={}", value(a)));
+        }
+        if let Some(b) = &d.header_b {
+            c.push_str(&format!(" header.b={}", value(b)));
+        }
+        out.push(c);
+    }
+    let mut c = format!("arc={}", r.arc.result.word());
+    if r.arc.instances > 0 {
+        c.push_str(&format!(" ({})", comment(&r.arc.reason)));
+        if let Some(ip) = &r.path.origin_ip {
+            c.push_str(&format!(" smtp.remote-ip={}", value(ip)));
+        }
+    }
+    out.push(c);
+    let d = &r.dmarc;
+    let mut c = format!("dmarc={}", d.result.word());
+    if let Some(p) = &d.applied_policy {
+        c.push_str(&format!(
+            " (p={} dis={})",
+            comment(p),
+            comment(d.disposition.split(' ').next().unwrap_or("none"))
+        ));
+    }
+    if let Some(fd) = &d.from_domain {
+        c.push_str(&format!(" header.from={}", value(fd)));
+    }
+    out.push(c);
+    if let Some(ip) = &r.iprev {
+        let mut c = format!("iprev={} policy.iprev={}", ip.result.word(), value(&ip.ip));
+        if let Some(n) = &ip.confirmed {
+            c.push_str(&format!(" ({})", comment(n)));
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The whole header field, folded one result per line with `eol` + TAB.
+pub fn header(authserv_id: &str, clauses: &[String], eol: &str) -> String {
+    let mut out = format!("Authentication-Results: {}", value(authserv_id));
+    for c in clauses {
+        out.push(';');
+        out.push_str(eol);
+        out.push('\t');
+        out.push_str(c);
+    }
+    out.push_str(eol);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_tokens_or_quoted() {
+        assert_eq!(value("example.com"), "example.com");
+        assert_eq!(value("user@example.com"), "user@example.com");
+        assert_eq!(value("body hash \"x\""), "\"body hash \\\"x\\\"\"");
+        assert_eq!(comment("a (b) c\r\n"), "a b c");
+    }
+}

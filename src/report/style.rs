@@ -1,0 +1,27 @@
+//! Colour, decided once per run (`--color`, `NO_COLOR`, `TERM=dumb`, terminal or not).
+
+use colored::{ColoredString, Colorize};
+
+use super::model::AuthResult;
+
+pub fn init(enabled: bool) {
+    colored::control::set_override(enabled);
+}
+
+pub fn result(r: AuthResult) -> ColoredString {
+    let w = r.word();
+    match r {
+        AuthResult::Pass => w.green().bold(),
+        AuthResult::Fail | AuthResult::Permerror => w.red().bold(),
+        AuthResult::Softfail | AuthResult::Temperror | AuthResult::Policy => w.yellow().bold(),
+        AuthResult::Neutral | AuthResult::None => w.normal().bold(),
+    }
+}
+
+pub fn heading(s: &str) -> ColoredString {
+    s.bold()
+}
+
+pub fn dim(s: &str) -> ColoredString {
+    s.dimmed()
+}

@@ -1,0 +1,1 @@
+//! Integration tests: the real binary against zone replay files and a real DNS server.
