@@ -114,12 +114,14 @@ pub fn check_message(
     let bodies = Bodies::default();
     let mut dkim_reports = dkim::verify_all(&msg, dns, at, &bodies);
     let arc_report = arc::validate(&msg, dns, &bodies);
-    let from = msg.from_addresses();
+    let (names, from): (Vec<Option<String>>, Vec<String>) =
+        msg.from_addresses().into_iter().unzip();
     let dmarc_report = dmarc::evaluate(dns, &from, &spf_report, &mut dkim_reports);
     let iprev_report = ip.map(|ip| iprev::check(dns, ip));
 
     let message = MessageInfo {
-        from: from.clone(),
+        from_name: names.into_iter().next().flatten(),
+        from,
         from_domain: dmarc_report.from_domain.clone(),
         subject: msg.subject(),
         message_id: msg.first("Message-ID").map(|f| f.text()),

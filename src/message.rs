@@ -127,8 +127,8 @@ impl<'a> Message<'a> {
         self.fields.iter().find(|f| f.is(name))
     }
 
-    /// Every address of every From field (DMARC needs exactly one).
-    pub fn from_addresses(&self) -> Vec<String> {
+    /// Every address of every From field (DMARC needs exactly one), with its display name.
+    pub fn from_addresses(&self) -> Vec<(Option<String>, String)> {
         let mut out = Vec::new();
         for field in self.all("From") {
             match MessageStream::new(field.value).parse_address() {
@@ -140,7 +140,7 @@ impl<'a> Message<'a> {
                         out.extend(g.addresses.iter().map(addr_text));
                     }
                 }
-                _ => out.push(String::new()),
+                _ => out.push((None, String::new())),
             }
         }
         out
@@ -174,8 +174,11 @@ impl<'a> Message<'a> {
     }
 }
 
-fn addr_text(a: &Addr<'_>) -> String {
-    a.address.as_deref().unwrap_or("").trim().to_string()
+fn addr_text(a: &Addr<'_>) -> (Option<String>, String) {
+    (
+        a.name.as_deref().map(str::to_string),
+        a.address.as_deref().unwrap_or("").trim().to_string(),
+    )
 }
 
 fn trim_end(mut s: &[u8]) -> &[u8] {

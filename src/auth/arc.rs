@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::auth::dkim::canon::{self, Canon};
-use crate::auth::dkim::key::{self, Hash, KeyType};
+use crate::auth::dkim::key::{self, Hash};
 use crate::auth::dkim::{
-    Bodies, CryptoOutcome, SigParams, check_crypto, key_unusable, lookup_key, strip_b_value,
+    Bodies, CryptoOutcome, SigKind, SigParams, check_crypto, key_unusable, lookup_key,
+    strip_b_value,
 };
 use crate::auth::tags::TagList;
 use crate::dns::Dns;
@@ -211,8 +212,8 @@ fn valid_domain(d: &str) -> bool {
 }
 
 /// ARC allows only SHA-256 algorithms (RFC 8617 §4.1.3 by way of RFC 8301).
-fn arc_params(tags: &TagList, body: bool) -> Result<SigParams, String> {
-    let params = SigParams::parse(tags, body)?;
+fn arc_params(tags: &TagList, kind: SigKind) -> Result<SigParams, String> {
+    let params = SigParams::parse(tags, kind)?;
     if params.hash != Hash::Sha256 {
         return Err(format!("a={} is not allowed in ARC", params.algorithm));
     }
@@ -230,7 +231,7 @@ fn verify_ams(
 ) -> Result<(), (AuthResult, String)> {
     let perm = |e: String| (AuthResult::Fail, e);
     let tags = TagList::parse(&field.text()).map_err(|e| perm(format!("AMS syntax error: {e}")))?;
-    let params = arc_params(&tags, true).map_err(|e| perm(format!("AMS: {e}")))?;
+    let params = arc_params(&tags, SigKind::ArcMessage).map_err(|e| perm(format!("AMS: {e}")))?;
     if params.headers.iter().any(|h| h == "arc-seal") {
         return Err(perm(
             "AMS h= includes ARC-Seal, which it must not sign".into(),
@@ -272,7 +273,7 @@ fn verify_seal(
     let perm = |e: String| (AuthResult::Fail, e);
     let field = sets[&i].seal[0];
     let tags = seal_tags(field).map_err(perm)?;
-    let params = arc_params(&tags, false).map_err(|e| perm(format!("ARC-Seal: {e}")))?;
+    let params = arc_params(&tags, SigKind::ArcSeal).map_err(|e| perm(format!("ARC-Seal: {e}")))?;
     if tags.get("h").is_some() {
         return Err(perm("ARC-Seal must not have h=".into()));
     }
@@ -316,10 +317,8 @@ fn verify_seal(
     if data.ends_with(b"\r\n") {
         data.truncate(data.len() - 2);
     }
-    if params.key_type == KeyType::Ed25519 || params.key_type == KeyType::Rsa {
-        if key::verify(key, params.hash, &data, &params.b) {
-            return Ok(());
-        }
+    if key::verify(key, params.hash, &data, &params.b) {
+        return Ok(());
     }
     Err(perm(format!("ARC-Seal i={i} signature did not verify")))
 }

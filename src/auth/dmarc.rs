@@ -238,11 +238,12 @@ pub fn evaluate(
         report.result = AuthResult::Pass;
         let mut why = Vec::new();
         if report.dkim_aligned {
-            let d: Vec<String> = dkim
+            let mut d: Vec<String> = dkim
                 .iter()
                 .filter(|s| s.aligned && s.result == AuthResult::Pass)
                 .filter_map(|s| s.domain.clone())
                 .collect();
+            d.dedup();
             why.push(format!(
                 "DKIM pass aligned ({}: d={})",
                 mode(policy.adkim_strict),

@@ -38,7 +38,14 @@ pub fn check(r: &CheckReport) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let _ = writeln!(o, "  From:       {from}");
+    match &m.from_name {
+        Some(name) => {
+            let _ = writeln!(o, "  From:       \"{}\" <{from}>", term(name));
+        }
+        None => {
+            let _ = writeln!(o, "  From:       {from}");
+        }
+    }
     let _ = writeln!(
         o,
         "  Subject:    {}",

@@ -59,6 +59,8 @@ pub struct Verdict {
 pub struct MessageInfo {
     /// The From addresses (more than one is a DMARC permerror).
     pub from: Vec<String>,
+    /// The display name of the first From address (where look-alike names live).
+    pub from_name: Option<String>,
     pub from_domain: Option<String>,
     pub subject: Option<String>,
     pub message_id: Option<String>,

@@ -62,9 +62,18 @@ pub fn parse_algorithm(a: &str) -> Result<(KeyType, Hash), SyntaxError> {
     }
 }
 
+/// Which header the parameters come from: the defaults and required tags differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigKind {
+    Dkim,
+    /// ARC-Message-Signature: like DKIM, but c= defaults to relaxed/relaxed.
+    ArcMessage,
+    /// ARC-Seal: no body hash, header list or canonicalization.
+    ArcSeal,
+}
+
 impl SigParams {
-    /// `body` false for ARC-Seal, which has no body hash, header list or canonicalization.
-    pub fn parse(tags: &TagList, body: bool) -> Result<SigParams, SyntaxError> {
+    pub fn parse(tags: &TagList, kind: SigKind) -> Result<SigParams, SyntaxError> {
         let algorithm = required(tags, "a")?.to_ascii_lowercase();
         let (key_type, hash) = parse_algorithm(&algorithm)?;
         let b = decode_base64(required(tags, "b")?).ok_or("b= is not valid base64")?;
@@ -76,18 +85,28 @@ impl SigParams {
         if domain.is_empty() || selector.is_empty() {
             return Err("d= and s= must not be empty".into());
         }
-        let (bh, header_canon, body_canon, headers) = if body {
+        let (bh, header_canon, body_canon, headers) = if kind != SigKind::ArcSeal {
             let bh = decode_base64(required(tags, "bh")?).ok_or("bh= is not valid base64")?;
-            let c = tags.get("c").unwrap_or("simple/simple");
+            let default_c = if kind == SigKind::Dkim {
+                "simple/simple"
+            } else {
+                "relaxed/relaxed"
+            };
+            let c = tags.get("c").unwrap_or(default_c);
             let (hc, bc) = c.split_once('/').unwrap_or((c, "simple"));
             let hc = Canon::parse(hc.trim()).ok_or(format!("unknown canonicalization c={c}"))?;
             let bc = Canon::parse(bc.trim()).ok_or(format!("unknown canonicalization c={c}"))?;
+            // Empty entries (`h=from::to`, `h=`) name no header and are skipped.
             let headers: Vec<String> = required(tags, "h")?
                 .split(':')
                 .map(|h| crate::auth::tags::strip_ws(h).to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
                 .collect();
-            if headers.iter().any(String::is_empty) {
-                return Err("h= has an empty header name".into());
+            if let Some(bad) = headers
+                .iter()
+                .find(|h| !h.bytes().all(|b| (33..=126).contains(&b)))
+            {
+                return Err(format!("h= has an invalid header name {bad:?}"));
             }
             (bh, hc, bc, headers)
         } else {
@@ -469,7 +488,7 @@ fn parse_dkim(tags: &TagList) -> Result<SigParams, SyntaxError> {
     if v.trim() != "1" {
         return Err(format!("v={v} (must be 1)"));
     }
-    let params = SigParams::parse(tags, true)?;
+    let params = SigParams::parse(tags, SigKind::Dkim)?;
     if !params.headers.iter().any(|h| h == "from") {
         return Err("h= does not include From".into());
     }

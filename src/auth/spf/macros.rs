@@ -34,7 +34,7 @@ fn walk(spec: &str, exp: bool, vars: Option<&MacroVars>) -> Result<String, Strin
     while i < bytes.len() {
         let c = bytes[i];
         if c != b'%' {
-            if !(0x21..=0x7e).contains(&c) && !(exp && c == b' ') {
+            if !((0x21..=0x7e).contains(&c) || (exp && c == b' ')) {
                 return Err(format!("invalid character {:?} in {spec:?}", c as char));
             }
             out.push(c as char);

@@ -338,11 +338,8 @@ impl Eval<'_> {
                 Ok(true) => {
                     trace.outcome = "match".into();
                     traces.push(trace);
-                    if depth == 0 {
-                        self.decided_by = Some(text.clone());
-                    } else if self.decided_by.is_none() {
-                        self.decided_by = Some(text.clone());
-                    }
+                    // Inside an include this is discarded again: the parent names the include.
+                    self.decided_by = Some(text.clone());
                     return (Outcome::from_qualifier(*qualifier), traces);
                 }
                 Ok(false) => {

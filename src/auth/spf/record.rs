@@ -72,15 +72,11 @@ pub fn parse(txt: &[u8]) -> Result<Record, String> {
     for token in text[6..].split(' ').filter(|t| !t.is_empty()) {
         let term = parse_term(token)?;
         match &term {
-            Term::Redirect(d) => {
-                if redirect.replace(d.clone()).is_some() {
-                    return Err("redirect= appears more than once".into());
-                }
+            Term::Redirect(d) if redirect.replace(d.clone()).is_some() => {
+                return Err("redirect= appears more than once".into());
             }
-            Term::Exp(d) => {
-                if exp.replace(d.clone()).is_some() {
-                    return Err("exp= appears more than once".into());
-                }
+            Term::Exp(d) if exp.replace(d.clone()).is_some() => {
+                return Err("exp= appears more than once".into());
             }
             _ => {}
         }

@@ -1,0 +1,106 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mailverdict] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mailverdict'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mailverdict'= {
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+            cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+            cand generate-docs 'Write the man pages and shell completions generated from this definition'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailverdict;check'= {
+            cand --ip 'Client IP to evaluate SPF for, instead of the one read from the Received path'
+            cand --helo 'HELO/EHLO name, instead of the one read from the Received path'
+            cand --mail-from 'Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender'
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mailverdict;spf'= {
+            cand --ip 'The connecting client''s IP address'
+            cand --helo 'HELO/EHLO name (used for the null sender and the helo scope)'
+            cand --mail-from 'Envelope sender (MAIL FROM)'
+            cand --domain 'Evaluate this domain''s policy directly (sender postmaster@DOMAIN)'
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand --helo-scope 'Evaluate the HELO identity instead of MAIL FROM'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mailverdict;generate-docs'= {
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mailverdict;help'= {
+            cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+            cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+            cand generate-docs 'Write the man pages and shell completions generated from this definition'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailverdict;help;check'= {
+        }
+        &'mailverdict;help;spf'= {
+        }
+        &'mailverdict;help;generate-docs'= {
+        }
+        &'mailverdict;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

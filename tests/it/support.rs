@@ -1,0 +1,248 @@
+//! Shared test plumbing: running the real binary, a real DNS server on loopback, fixture paths.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, TXT};
+use hickory_proto::rr::{Name, RData, Record};
+use hickory_server::Server;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::zone_handler::MessageResponseBuilder;
+use mailverdict::dns::zone::Zone;
+use mailverdict::dns::{Failure, Rdata, RecordType, Resolve};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn testdata(rel: &str) -> String {
+    root().join("testdata").join(rel).display().to_string()
+}
+
+/// Run the binary with `args` and optional standard input.
+pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailverdict"));
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("binary starts");
+    if let Some(data) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        // The binary may stop reading early (size limit); a broken pipe is fine then.
+        let _ = pipe.write_all(data);
+    }
+    let out = child.wait_with_output().expect("binary finishes");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Run `check --dns-zone ZONE FILE --format json` plus extra arguments.
+pub fn check_json(zone: &str, file: &str, extra: &[&str]) -> (Run, serde_json::Value) {
+    let mut args = vec!["check", "--format", "json", "--dns-zone", zone, file];
+    args.extend_from_slice(extra);
+    let r = run(&args, None);
+    let v = r.json();
+    (r, v)
+}
+
+/// The conformance suites, or None with a visible note when `../shared` is absent.
+pub fn conformance(sub: &str) -> Option<PathBuf> {
+    let dir = root().join("../shared/conformance").join(sub);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        note(&format!(
+            "SKIP: conformance suite {} not present (../shared/conformance missing)",
+            dir.display()
+        ));
+        None
+    }
+}
+
+/// A line for the test log that libtest does not capture (figures, skip notes).
+pub fn note(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A zone-file TXT rdata: the text as 255-octet strings of one record.
+pub fn txt_rdata(text: &str) -> String {
+    Rdata::Txt(text.as_bytes().chunks(255).map(<[u8]>::to_vec).collect()).to_string()
+}
+
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "mailverdict-test-{}-{tag}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, data).expect("write fixture");
+    path.display().to_string()
+}
+
+/// A real DNS server (hickory-server) on 127.0.0.1, port 0, answering from zone-file text.
+/// `;! NAME TYPE TIMEOUT` lines make it stay silent for that question.
+pub struct DnsServer {
+    pub addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+struct ZoneHandler {
+    zone: Arc<Zone>,
+}
+
+fn name_of(s: &str) -> Name {
+    let labels: Vec<&[u8]> = s
+        .split('.')
+        .filter(|l| !l.is_empty())
+        .map(str::as_bytes)
+        .collect();
+    let mut n = Name::from_labels(labels).expect("valid test name");
+    n.set_fqdn(true);
+    n
+}
+
+fn to_hickory(r: &mailverdict::dns::Record) -> Option<Record> {
+    let data = match &r.rdata {
+        Rdata::A(a) => RData::A(A(*a)),
+        Rdata::Aaaa(a) => RData::AAAA(AAAA(*a)),
+        Rdata::Txt(parts) => RData::TXT(TXT::from_bytes(parts.iter().map(Vec::as_slice).collect())),
+        Rdata::Mx {
+            preference,
+            exchange,
+        } => RData::MX(MX::new(*preference, name_of(exchange))),
+        Rdata::Ptr(n) => RData::PTR(PTR(name_of(n))),
+        Rdata::Cname(n) => RData::CNAME(CNAME(name_of(n))),
+        Rdata::Ns(n) => RData::NS(NS(name_of(n))),
+        _ => return None,
+    };
+    Some(Record::from_rdata(name_of(&r.owner), r.ttl, data))
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for ZoneHandler {
+    async fn handle_request<R: ResponseHandler, T: hickory_server::net::runtime::Time>(
+        &self,
+        request: &Request,
+        mut response_handle: R,
+    ) -> ResponseInfo {
+        let silent = ResponseInfo::from(Header {
+            metadata: Metadata::response_from_request(&request.metadata),
+            counts: HeaderCounts::default(),
+        });
+        let Ok(info) = request.request_info() else {
+            return silent;
+        };
+        let qname: Vec<String> = Name::from(info.query.name().clone())
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        let qname = qname.join(".");
+        let qtype = RecordType::from_code(u16::from(info.query.query_type()));
+        let builder = MessageResponseBuilder::from_message_request(request);
+        let mut metadata = Metadata::response_from_request(&request.metadata);
+        metadata.authoritative = true;
+        let sent = match self.zone.query(&qname, qtype) {
+            Ok(records) => {
+                let answers: Vec<Record> = records.iter().filter_map(to_hickory).collect();
+                let response = builder.build(metadata, answers.iter(), &[], &[], &[]);
+                response_handle.send_response(response).await
+            }
+            Err(Failure::Timeout) => return silent,
+            Err(f) => {
+                let code = match f {
+                    Failure::NxDomain => ResponseCode::NXDomain,
+                    Failure::NoData => ResponseCode::NoError,
+                    Failure::Refused => ResponseCode::Refused,
+                    _ => ResponseCode::ServFail,
+                };
+                metadata.response_code = code;
+                response_handle
+                    .send_response(builder.build_no_records(metadata))
+                    .await
+            }
+        };
+        sent.unwrap_or(silent)
+    }
+}
+
+impl DnsServer {
+    pub fn start(zone_text: &str) -> DnsServer {
+        let mut zone = Zone::default();
+        zone.add_text(zone_text).expect("test zone parses");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let addr = runtime.block_on(async {
+            let handler = ZoneHandler {
+                zone: Arc::new(zone),
+            };
+            let mut server = Server::new(handler);
+            // UDP on port 0, then TCP on the same port (for truncated answers).
+            for _ in 0..20 {
+                let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+                    .await
+                    .expect("udp bind");
+                let addr = udp.local_addr().expect("addr");
+                if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
+                    server.register_socket(udp);
+                    server.register_listener(tcp, Duration::from_secs(5), 65_535);
+                    tokio::spawn(async move {
+                        let _ = server.block_until_done().await;
+                    });
+                    return addr;
+                }
+            }
+            panic!("no free UDP+TCP port pair on 127.0.0.1");
+        });
+        DnsServer {
+            addr,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn nameserver(&self) -> String {
+        self.addr.to_string()
+    }
+}
