@@ -162,7 +162,9 @@ fn macro_value(body: &str, v: &MacroVars, exp: bool) -> Result<String, String> {
     })
 }
 
-/// `%{i}`: dotted quad, or dot-separated nibbles for IPv6 (RFC 7208 §7.3).
+/// `%{i}`: dotted quad, or dot-separated nibbles for IPv6 (RFC 7208 §7.3). Nibbles are upper
+/// case as the OpenSPF suite expects (the RFC's example shows lower case; DNS does not care). Nibbles are upper
+/// case as the OpenSPF suite expects (the RFC's example shows lower case; DNS does not care).
 fn dotted_ip(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
@@ -170,7 +172,7 @@ fn dotted_ip(ip: IpAddr) -> String {
             .octets()
             .iter()
             .flat_map(|b| [b >> 4, b & 0xf])
-            .map(|n| format!("{n:x}"))
+            .map(|n| format!("{n:X}"))
             .collect::<Vec<_>>()
             .join("."),
     }
@@ -227,7 +229,7 @@ mod tests {
         let v6 = vars("2001:db8::cb01");
         assert_eq!(
             expand("%{ir}.%{v}._spf.%{d2}", &v6, false).expect("expands"),
-            "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com"
+            "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6._spf.example.com"
         );
     }
 

@@ -300,21 +300,24 @@ impl Eval<'_> {
                 );
             }
         };
-        let (outcome, terms) = self.run_record(&domain, &record, depth);
-        let explanation = match (&outcome, &record.exp) {
-            (Outcome::Fail, Some(exp)) => self.explanation(&domain, exp),
+        let (outcome, terms, redirected) = self.run_record(&domain, &record, depth);
+        // After redirect= the target's exp= applies, never this record's (RFC 7208 §6.2).
+        let explanation = match (redirected, &outcome, &record.exp) {
+            (Some(from_target), _, _) => from_target,
+            (None, Outcome::Fail, Some(exp)) => self.explanation(&domain, exp),
             _ => None,
         };
         let node = Self::node(&domain, Some(shown), &outcome, terms);
         (outcome, node, explanation)
     }
 
+    /// The outcome, the term traces, and for a redirect the target's explanation.
     fn run_record(
         &mut self,
         domain: &str,
         record: &Record,
         depth: usize,
-    ) -> (Outcome, Vec<TermTrace>) {
+    ) -> (Outcome, Vec<TermTrace>, Option<Option<String>>) {
         let mut traces = Vec::new();
         for term in &record.terms {
             let Term::Directive {
@@ -340,7 +343,7 @@ impl Eval<'_> {
                     traces.push(trace);
                     // Inside an include this is discarded again: the parent names the include.
                     self.decided_by = Some(text.clone());
-                    return (Outcome::from_qualifier(*qualifier), traces);
+                    return (Outcome::from_qualifier(*qualifier), traces, None);
                 }
                 Ok(false) => {
                     trace.outcome = "no match".into();
@@ -348,14 +351,15 @@ impl Eval<'_> {
                 }
                 Err(o) => {
                     trace.outcome = "error".into();
-                    if trace.detail.is_none() {
+                    // An error from an included record is shown there, not again at each level.
+                    if trace.detail.is_none() && trace.child.is_none() {
                         trace.detail = Some(match &o {
                             Outcome::Temp(r) | Outcome::Perm(r) | Outcome::None(r) => r.clone(),
                             _ => String::new(),
                         });
                     }
                     traces.push(trace);
-                    return (o, traces);
+                    return (o, traces, None);
                 }
             }
         }
@@ -368,13 +372,13 @@ impl Eval<'_> {
                 detail: None,
                 child: None,
             };
-            let result = self.redirect(domain, target, &term, depth, &mut trace);
+            let (result, explanation) = self.redirect(domain, target, &term, depth, &mut trace);
             trace.lookups = self.lookups;
             trace.outcome = result.result().word().to_string();
             traces.push(trace);
-            return (result, traces);
+            return (result, traces, Some(explanation));
         }
-        (Outcome::Neutral, traces)
+        (Outcome::Neutral, traces, None)
     }
 
     fn count_lookup(&mut self, term: &str) -> Result<(), Outcome> {
@@ -620,30 +624,34 @@ impl Eval<'_> {
         term: &str,
         depth: usize,
         trace: &mut TermTrace,
-    ) -> Outcome {
+    ) -> (Outcome, Option<String>) {
         if let Err(o) = self.count_lookup(term) {
-            return o;
+            return (o, None);
         }
         let name = match self.target(domain, Some(target)) {
             Ok(n) => n,
-            Err(o) => return o,
+            Err(o) => return (o, None),
         };
         if depth >= 2 * MAX_LOOKUPS {
-            return Outcome::Perm(format!("redirect nesting too deep at {term}"));
+            return (
+                Outcome::Perm(format!("redirect nesting too deep at {term}")),
+                None,
+            );
         }
         self.path.push(term.to_string());
-        let (outcome, node, _) = self.check_host(&name, depth + 1);
+        let (outcome, node, explanation) = self.check_host(&name, depth + 1);
         self.path.pop();
         trace.child = Some(Box::new(node));
         match outcome {
-            Outcome::None(r) => {
-                Outcome::Perm(format!("{term}: the target has no SPF record ({r})"))
-            }
+            Outcome::None(r) => (
+                Outcome::Perm(format!("{term}: the target has no SPF record ({r})")),
+                None,
+            ),
             other => {
                 if self.decided_by.is_none() {
                     self.decided_by = Some(term.to_string());
                 }
-                other
+                (other, explanation)
             }
         }
     }

@@ -175,27 +175,31 @@ fn required_domain(arg: &str, name: &str) -> Result<String, String> {
     domain_spec(d)
 }
 
-/// `a` / `mx` arguments: `[:domain-spec][/v4-cidr][//v6-cidr]`.
+/// `a` / `mx` arguments: `[:domain-spec][/v4-cidr][//v6-cidr]`. The CIDR lengths are taken
+/// from the end: a domain-spec may itself hold `/` and `:` (RFC 7208 §7.1).
 fn domain_and_cidr(arg: &str) -> Result<(Option<String>, u8, u8), String> {
-    let (domain_part, cidr) = match arg.find('/') {
-        Some(i) => (&arg[..i], &arg[i..]),
-        None => (arg, ""),
+    let digits_after = |s: &str, sep: &str| -> Option<usize> {
+        let i = s.rfind(sep)?;
+        let tail = &s[i + sep.len()..];
+        (!tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit())).then_some(i)
     };
-    let domain = match domain_part.strip_prefix(':') {
+    let mut rest = arg;
+    let mut v6 = 128;
+    if let Some(i) = digits_after(rest, "//") {
+        v6 = cidr_len(&rest[i + 2..], 128)?;
+        rest = &rest[..i];
+    }
+    let mut v4 = 32;
+    if let Some(i) = digits_after(rest, "/")
+        && !rest[..i].ends_with('/')
+    {
+        v4 = cidr_len(&rest[i + 1..], 32)?;
+        rest = &rest[..i];
+    }
+    let domain = match rest.strip_prefix(':') {
         Some(d) => Some(domain_spec(d)?),
-        None if domain_part.is_empty() => None,
+        None if rest.is_empty() => None,
         None => return Err(format!("bad argument {arg:?}")),
-    };
-    let (v4, v6) = if cidr.is_empty() {
-        (32, 128)
-    } else if let Some(v6) = cidr.strip_prefix("//") {
-        (32, cidr_len(v6, 128)?)
-    } else {
-        let body = &cidr[1..];
-        match body.split_once("//") {
-            Some((a, b)) => (cidr_len(a, 32)?, cidr_len(b, 128)?),
-            None => (cidr_len(body, 32)?, 128),
-        }
     };
     Ok((domain, v4, v6))
 }
@@ -280,6 +284,12 @@ mod tests {
         assert!(parse(b"v=spf1 foo:bar").is_err());
         assert!(parse(b"v=spf1 a:example").is_err());
         assert!(parse(b"v=spf1 redirect=a.example redirect=b.example").is_err());
+        assert!(parse(b"v=spf1 a/").is_err() && parse(b"v=spf1 a//129").is_err());
+        let r =
+            parse(b"v=spf1 a:foo:bar/baz.example.com/24").expect("colon and slash in domain-spec");
+        assert!(
+            matches!(&r.terms[0], Term::Directive { mechanism: Mechanism::A { domain: Some(d), v4: 24, .. }, .. } if d == "foo:bar/baz.example.com")
+        );
         assert!(is_spf(b"v=spf1") && !is_spf(b"v=spf10"));
     }
 }
