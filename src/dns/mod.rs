@@ -24,6 +24,13 @@ pub trait Resolve: Send + Sync {
     fn query(&self, name: &str, rtype: RecordType) -> Answer;
 }
 
+/// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
+impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
+    fn query(&self, name: &str, rtype: RecordType) -> Answer {
+        (**self).query(name, rtype)
+    }
+}
+
 /// Errors that stop the DNS seam from being set up at all (bad zone file, resolver config).
 #[derive(Debug, thiserror::Error)]
 pub enum DnsSetupError {
