@@ -72,7 +72,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             })?;
             let text = match settings.format {
                 Format::Human => report::human::check(&report),
-                Format::Json => report::json(&report),
+                Format::Json => report::json::render(&report),
                 Format::Arh => {
                     report::arh::header(&settings.authserv_id, &report::arh::clauses(&report), "\n")
                 }
@@ -106,7 +106,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             }
             let text = match settings.format {
                 Format::Human => report::human::spf(&spf),
-                Format::Json => report::json(&SpfDocument {
+                Format::Json => report::json::render(&SpfDocument {
                     schema: "mailverdict.spf.v1",
                     spf: &spf,
                 }),

@@ -163,6 +163,8 @@ cases["tiny-key.eml"] = sign(message(mid="f9"), "tiny", key=RSA512)
 cases["bad-key-data.eml"] = sign(message(mid="f10"), "badkey")
 m = sign(message(mid="f11"), "sel1")
 cases["from-not-signed.eml"] = m.replace(b"h=from : to", b"h=to").replace(b"h=from:to", b"h=to")
+# Over-signing: From and Subject listed once more than they occur (protects against additions).
+cases["oversigned.eml"] = sign(message(mid="o1"), "sel1", headers=HEADERS + [b"from", b"subject"])
 # DMARC scenarios on other domains.
 cases["dmarc-none.eml"] = sign(message(d="nodmarc.test", mid="d1"), "sel1", domain="nodmarc.test")
 cases["dmarc-servfail.eml"] = message(d="flaky.test", mid="d2")

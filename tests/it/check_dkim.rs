@@ -115,3 +115,19 @@ fn unaligned_signature_is_marked() {
     assert_eq!(dkim[0]["result"], "pass");
     assert_eq!(dkim[0]["aligned"], false);
 }
+
+/// Headers signed more often than they occur are reported as over-signed (a defence against
+/// added copies); the extra instances sign as empty and the signature still verifies.
+#[test]
+fn oversigned_headers_are_reported() {
+    let dkim = dkim_of("oversigned.eml", &[]);
+    assert_eq!(dkim[0]["result"], "pass", "{}", dkim[0]);
+    assert_eq!(
+        dkim[0]["oversigned"],
+        serde_json::json!(["from", "subject"])
+    );
+    assert_eq!(
+        dkim_of("pass-relaxed.eml", &[])[0]["oversigned"],
+        serde_json::json!([])
+    );
+}

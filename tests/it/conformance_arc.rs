@@ -149,3 +149,71 @@ fn arc_real_world_samples() {
         assert_eq!(got, want, "{file}: {}", v["dkim"]);
     }
 }
+
+/// Expected result, failing instance, failing part, oldest-pass.
+type Where = (&'static str, Option<u64>, Option<&'static str>, Option<u64>);
+
+/// Which instance and which part failed, and oldest-pass, on chosen suite messages.
+#[test]
+fn arc_failure_location_and_oldest_pass() {
+    let Some(dir) = conformance("arc") else {
+        return;
+    };
+    let yaml = std::fs::read_to_string(dir.join("arc-draft-validation-tests.yml")).expect("suite");
+    let tmp = temp_dir("arcwhere");
+    let wanted: BTreeMap<&str, Where> = [
+        ("cv_pass_i2_1_ams1_invalid", ("pass", None, None, Some(2))),
+        ("cv_pass_i3_1", ("pass", None, None, Some(1))),
+        (
+            "cv_fail_i2_as1_invalid",
+            ("fail", Some(1), Some("as"), None),
+        ),
+        (
+            "cv_fail_i2_ams_invalid",
+            ("fail", Some(2), Some("ams"), None),
+        ),
+        ("cv_fail_i1_as_pass", ("fail", Some(1), Some("as"), None)),
+        ("ams_struct_dup", ("fail", Some(1), Some("ams"), None)),
+    ]
+    .into_iter()
+    .collect();
+    let mut checked = 0;
+    for (n, doc) in serde_yaml_ng::Deserializer::from_str(&yaml).enumerate() {
+        let scenario: Scenario = serde::Deserialize::deserialize(doc).expect("scenario");
+        let zone = write_file(
+            &tmp,
+            &format!("zone{n}.db"),
+            zone_of(&scenario.txt_records).as_bytes(),
+        );
+        for (name, test) in &scenario.tests {
+            let Some((result, instance, part, oldest)) = wanted.get(name.as_str()) else {
+                continue;
+            };
+            let file = write_file(
+                &tmp,
+                &format!("{name}.eml"),
+                test.message.replace('\n', "\r\n").as_bytes(),
+            );
+            let r = run(
+                &[
+                    "check",
+                    "--format",
+                    "json",
+                    "--dns-zone",
+                    &zone,
+                    "--ip",
+                    "192.0.2.1",
+                    &file,
+                ],
+                None,
+            );
+            let arc = &r.json()["arc"];
+            assert_eq!(arc["result"], *result, "{name}: {arc}");
+            assert_eq!(arc["failing_instance"].as_u64(), *instance, "{name}: {arc}");
+            assert_eq!(arc["failing_part"].as_str(), *part, "{name}: {arc}");
+            assert_eq!(arc["oldest_pass"].as_u64(), *oldest, "{name}: {arc}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, wanted.len());
+}
