@@ -28,7 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
-            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'The authserv-id written in Authentication-Results output (default: this host''s name)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
             [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -36,12 +36,14 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL')
             [CompletionResult]::new('spf', 'spf', [CompletionResultType]::ParameterValue, 'One SPF evaluation (RFC 7208) with its full evaluation trace')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions generated from this definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'mailverdict;check' {
+            [CompletionResult]::new('--dnsbl', '--dnsbl', [CompletionResultType]::ParameterName, 'Look the origin IP up in this DNS blocklist zone (repeatable)')
             [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'Client IP to evaluate SPF for, instead of the one read from the Received path')
             [CompletionResult]::new('--helo', '--helo', [CompletionResultType]::ParameterName, 'HELO/EHLO name, instead of the one read from the Received path')
             [CompletionResult]::new('--mail-from', '--mail-from', [CompletionResultType]::ParameterName, 'Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender')
@@ -52,7 +54,23 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
-            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'The authserv-id written in Authentication-Results output (default: this host''s name)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
+            [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mailverdict;trace' {
+            [CompletionResult]::new('--dnsbl', '--dnsbl', [CompletionResultType]::ParameterName, 'Look the origin IP up in this DNS blocklist zone (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)')
+            [CompletionResult]::new('--nameserver', '--nameserver', [CompletionResultType]::ParameterName, 'DNS resolver to use instead of the system''s (repeatable)')
+            [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'Answer every DNS query from these zone files, never the network (repeatable)')
+            [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
             [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -71,7 +89,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
-            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'The authserv-id written in Authentication-Results output (default: this host''s name)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
             [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
             [CompletionResult]::new('--helo-scope', '--helo-scope', [CompletionResultType]::ParameterName, 'Evaluate the HELO identity instead of MAIL FROM')
@@ -87,7 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
-            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'The authserv-id written in Authentication-Results output (default: this host''s name)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
             [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -96,12 +114,16 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
         }
         'mailverdict;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL')
             [CompletionResult]::new('spf', 'spf', [CompletionResultType]::ParameterValue, 'One SPF evaluation (RFC 7208) with its full evaluation trace')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions generated from this definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'mailverdict;help;check' {
+            break
+        }
+        'mailverdict;help;trace' {
             break
         }
         'mailverdict;help;spf' {

@@ -28,6 +28,9 @@ _mailverdict() {
             mailverdict,spf)
                 cmd="mailverdict__subcmd__spf"
                 ;;
+            mailverdict,trace)
+                cmd="mailverdict__subcmd__trace"
+                ;;
             mailverdict__subcmd__help,check)
                 cmd="mailverdict__subcmd__help__subcmd__check"
                 ;;
@@ -40,6 +43,9 @@ _mailverdict() {
             mailverdict__subcmd__help,spf)
                 cmd="mailverdict__subcmd__help__subcmd__spf"
                 ;;
+            mailverdict__subcmd__help,trace)
+                cmd="mailverdict__subcmd__help__subcmd__trace"
+                ;;
             *)
                 ;;
         esac
@@ -47,7 +53,7 @@ _mailverdict() {
 
     case "${cmd}" in
         mailverdict)
-            opts="-h -V --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help --version check spf generate-docs help"
+            opts="-h -V --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help --version check trace spf generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,12 +107,16 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__check)
-            opts="-h --ip --helo --mail-from --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-h --dnsbl --ip --helo --mail-from --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dnsbl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -221,7 +231,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__help)
-            opts="check spf generate-docs help"
+            opts="check trace spf generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -290,6 +300,20 @@ _mailverdict() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailverdict__subcmd__help__subcmd__trace)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailverdict__subcmd__spf)
             opts="-h --ip --helo --mail-from --domain --helo-scope --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -310,6 +334,64 @@ _mailverdict() {
                     return 0
                     ;;
                 --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json arh" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authserv-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-mta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailverdict__subcmd__trace)
+            opts="-h --dnsbl --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dnsbl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

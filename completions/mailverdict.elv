@@ -25,7 +25,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query'
             cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
-            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
             cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
             cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
             cand -h 'Print help (see more with ''--help'')'
@@ -33,11 +33,13 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+            cand trace 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
             cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
             cand generate-docs 'Write the man pages and shell completions generated from this definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailverdict;check'= {
+            cand --dnsbl 'Look the origin IP up in this DNS blocklist zone (repeatable)'
             cand --ip 'Client IP to evaluate SPF for, instead of the one read from the Received path'
             cand --helo 'HELO/EHLO name, instead of the one read from the Received path'
             cand --mail-from 'Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender'
@@ -48,7 +50,22 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query'
             cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
-            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mailverdict;trace'= {
+            cand --dnsbl 'Look the origin IP up in this DNS blocklist zone (repeatable)'
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
             cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
             cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
             cand -h 'Print help (see more with ''--help'')'
@@ -66,7 +83,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query'
             cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
-            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
             cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
             cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
             cand --helo-scope 'Evaluate the HELO identity instead of MAIL FROM'
@@ -81,7 +98,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query'
             cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
-            cand --authserv-id 'The authserv-id written in Authentication-Results output (default: this host''s name)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
             cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
             cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
             cand -h 'Print help (see more with ''--help'')'
@@ -89,11 +106,14 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
         }
         &'mailverdict;help'= {
             cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+            cand trace 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
             cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
             cand generate-docs 'Write the man pages and shell completions generated from this definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailverdict;help;check'= {
+        }
+        &'mailverdict;help;trace'= {
         }
         &'mailverdict;help;spf'= {
         }

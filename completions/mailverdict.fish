@@ -35,15 +35,17 @@ complete -c mailverdict -n "__fish_mailverdict_needs_command" -l dns-zone -d 'An
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
-complete -c mailverdict -n "__fish_mailverdict_needs_command" -l authserv-id -d 'The authserv-id written in Authentication-Results output (default: this host\'s name)' -r
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -s V -l version -d 'Print version'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l dnsbl -d 'Look the origin IP up in this DNS blocklist zone (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l ip -d 'Client IP to evaluate SPF for, instead of the one read from the Received path' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l helo -d 'HELO/EHLO name, instead of the one read from the Received path' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l mail-from -d 'Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender' -r
@@ -58,10 +60,26 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l dns-zo
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l authserv-id -d 'The authserv-id written in Authentication-Results output (default: this host\'s name)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l dnsbl -d 'Look the origin IP up in this DNS blocklist zone (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l format -d 'Output format' -r -f -a "human\t'Human report with colour'
+json\t'One JSON document'
+arh\t'One RFC 8601 Authentication-Results header'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l color -d 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l timeout -d 'Seconds to wait for each DNS query' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l ip -d 'The connecting client\'s IP address' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l helo -d 'HELO/EHLO name (used for the null sender and the helo scope)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l mail-from -d 'Envelope sender (MAIL FROM)' -r
@@ -77,7 +95,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l dns-zone
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l authserv-id -d 'The authserv-id written in Authentication-Results output (default: this host\'s name)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l helo-scope -d 'Evaluate the HELO identity instead of MAIL FROM'
@@ -93,11 +111,12 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l authserv-id -d 'The authserv-id written in Authentication-Results output (default: this host\'s name)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check spf generate-docs help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check spf generate-docs help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check spf generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check spf generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf generate-docs help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf generate-docs help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf generate-docs help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

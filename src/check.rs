@@ -1,14 +1,19 @@
-//! `check`: one message in, every mechanism verified, one verdict out. Builds the report; never
-//! prints.
+//! `check` and `trace`: build the report for one message; never print. Both share the path
+//! stage (Received chain, client, iprev, DNSBL, existing Authentication-Results); `check` adds
+//! SPF, DKIM, ARC and DMARC and compares trusted Authentication-Results with its own results.
 
 use std::net::IpAddr;
 
+use crate::auth::authres::{self, FieldReport};
 use crate::auth::dkim::Bodies;
 use crate::auth::{arc, dkim, dmarc, iprev, spf};
 use crate::config::At;
 use crate::dns::Dns;
+use crate::dnsbl::{self, DnsblResult};
 use crate::message::{Message, MessageError, to_crlf};
-use crate::report::model::{AuthResult, CheckReport, DnsStats, MessageInfo, Verdict};
+use crate::report::model::{
+    AuthResult, CheckReport, DnsStats, IprevReport, MessageInfo, PathInfo, TraceReport, Verdict,
+};
 use crate::trace::{self, TrustedMta};
 
 pub struct CheckOptions<'a> {
@@ -19,18 +24,35 @@ pub struct CheckOptions<'a> {
     pub at: At,
     pub now: u64,
     pub receiver: String,
+    /// `--authserv-id` when given: the only id whose Authentication-Results are trusted.
+    pub authserv_id: Option<String>,
+    pub dnsbl: &'a [String],
 }
 
-pub fn check_message(
-    input: &[u8],
-    dns: &Dns,
-    opts: &CheckOptions,
-) -> Result<CheckReport, MessageError> {
-    let wire = to_crlf(input);
-    let msg = Message::parse(&wire)?;
-    let mut errors = Vec::new();
+/// What the Received chain and the header say, before any signature is checked.
+struct PathStage {
+    path: PathInfo,
+    message: MessageInfo,
+    from: Vec<String>,
+    ip: Option<IpAddr>,
+    iprev: Option<IprevReport>,
+    dnsbl: Vec<DnsblResult>,
+    authentication_results: Vec<FieldReport>,
+    errors: Vec<String>,
+}
 
-    let mut path = trace::analyse(&msg, opts.trusted);
+fn path_stage(msg: &Message, input_len: usize, dns: &Dns, opts: &CheckOptions) -> PathStage {
+    let clock = match opts.at {
+        At::Fixed(t) => t,
+        At::Arrival => opts.now,
+    };
+    let date = msg.date().map(|d| d.to_timestamp());
+    let mut path = trace::analyse(
+        msg,
+        opts.trusted,
+        date,
+        i64::try_from(clock).unwrap_or(i64::MAX),
+    );
     let mut sources = Vec::new();
     let ip = match opts.ip {
         Some(ip) => {
@@ -39,8 +61,8 @@ pub fn check_message(
         }
         None => {
             let parsed = path.origin_ip.as_deref().and_then(|s| s.parse().ok());
-            if parsed.is_some() {
-                sources.push(format!("ip: Received hop {}", path.trusted_hops));
+            if let (Some(_), Some(hop)) = (parsed, path.origin_hop) {
+                sources.push(format!("ip: Received hop {hop}"));
             }
             parsed
         }
@@ -66,9 +88,87 @@ pub fn check_message(
         }
     };
     path.origin_ip = ip.map(|i| i.to_string());
-    path.helo.clone_from(&helo);
-    path.mail_from.clone_from(&mail_from);
+    path.helo = helo;
+    path.mail_from = mail_from;
     path.sources = sources;
+
+    let mut errors = Vec::new();
+    if ip.is_none() {
+        errors
+            .push("no client IP: the Received path names none and --ip was not given".to_string());
+    }
+    let boundary = trace::boundary_position(msg, &path);
+    let authentication_results = authres::collect(msg, boundary, opts.authserv_id.as_deref());
+    for f in &authentication_results {
+        if f.trust.starts_with("claims our authserv-id from below") {
+            path.anomalies.push(format!(
+                "{} field {} claims our authserv-id from below the trust boundary (forged or relayed; not trusted)",
+                f.field, f.position
+            ));
+        }
+    }
+    let (names, from): (Vec<Option<String>>, Vec<String>) =
+        msg.from_addresses().into_iter().unzip();
+    let message = MessageInfo {
+        from_name: names.into_iter().next().flatten(),
+        from_domain: match from.as_slice() {
+            [one] => crate::message::domain_of(one),
+            _ => None,
+        },
+        from: from.clone(),
+        subject: msg.subject(),
+        message_id: msg.first("Message-ID").map(|f| f.text()),
+        date: date.map(|d| mail_parser::DateTime::from_timestamp(d).to_rfc3339()),
+        size: input_len,
+    };
+    PathStage {
+        iprev: ip.map(|ip| iprev::check(dns, ip)),
+        dnsbl: ip.map_or_else(Vec::new, |ip| {
+            opts.dnsbl
+                .iter()
+                .map(|z| dnsbl::lookup(dns, ip, z))
+                .collect()
+        }),
+        path,
+        message,
+        from,
+        ip,
+        authentication_results,
+        errors,
+    }
+}
+
+pub fn trace_message(
+    input: &[u8],
+    dns: &Dns,
+    opts: &CheckOptions,
+) -> Result<TraceReport, MessageError> {
+    let wire = to_crlf(input);
+    let msg = Message::parse(&wire)?;
+    let stage = path_stage(&msg, input.len(), dns, opts);
+    Ok(TraceReport {
+        schema: "mailverdict.trace.v1",
+        message: stage.message,
+        path: stage.path,
+        iprev: stage.iprev,
+        authentication_results: stage.authentication_results,
+        dnsbl: stage.dnsbl,
+        dns: DnsStats {
+            queries: dns.queries_sent(),
+        },
+    })
+}
+
+pub fn check_message(
+    input: &[u8],
+    dns: &Dns,
+    opts: &CheckOptions,
+) -> Result<CheckReport, MessageError> {
+    let wire = to_crlf(input);
+    let msg = Message::parse(&wire)?;
+    let stage = path_stage(&msg, input.len(), dns, opts);
+    let mut errors = stage.errors;
+    let path = stage.path;
 
     let at = match opts.at {
         At::Fixed(t) => t,
@@ -82,29 +182,26 @@ pub fn check_message(
             .unwrap_or(opts.now),
     };
 
-    let spf_report = match ip {
+    let spf_report = match stage.ip {
         Some(ip) => spf::evaluate(
             dns,
             &spf::SpfRequest {
                 ip,
-                mail_from: mail_from.clone().unwrap_or_default(),
-                helo: helo.clone().unwrap_or_default(),
+                mail_from: path.mail_from.clone().unwrap_or_default(),
+                helo: path.helo.clone().unwrap_or_default(),
                 helo_scope: false,
                 domain: None,
                 now: at,
                 receiver: opts.receiver.clone(),
             },
         ),
-        None => {
-            errors.push("no client IP: the Received path names none and --ip was not given; SPF not evaluated".to_string());
-            spf::not_evaluated(
-                "no client IP to evaluate (no usable Received hop; give --ip)",
-                mail_from.as_deref(),
-                helo.as_deref(),
-            )
-        }
+        None => spf::not_evaluated(
+            "no client IP to evaluate (no usable Received hop; give --ip)",
+            path.mail_from.as_deref(),
+            path.helo.as_deref(),
+        ),
     };
-    if ip.is_some() && mail_from.is_none() {
+    if stage.ip.is_some() && path.mail_from.is_none() {
         errors.push(
             "no Return-Path: SPF evaluated the null sender (postmaster@HELO); give --mail-from"
                 .into(),
@@ -114,24 +211,11 @@ pub fn check_message(
     let bodies = Bodies::default();
     let mut dkim_reports = dkim::verify_all(&msg, dns, at, &bodies);
     let arc_report = arc::validate(&msg, dns, &bodies);
-    let (names, from): (Vec<Option<String>>, Vec<String>) =
-        msg.from_addresses().into_iter().unzip();
-    let dmarc_report = dmarc::evaluate(dns, &from, &spf_report, &mut dkim_reports);
-    let iprev_report = ip.map(|ip| iprev::check(dns, ip));
-
-    let message = MessageInfo {
-        from_name: names.into_iter().next().flatten(),
-        from,
-        from_domain: dmarc_report.from_domain.clone(),
-        subject: msg.subject(),
-        message_id: msg.first("Message-ID").map(|f| f.text()),
-        date: msg
-            .date()
-            .map(|d| mail_parser::DateTime::from_timestamp(d.to_timestamp()).to_rfc3339()),
-        size: input.len(),
-    };
+    let dmarc_report = dmarc::evaluate(dns, &stage.from, &spf_report, &mut dkim_reports);
+    let mut message = stage.message;
+    message.from_domain.clone_from(&dmarc_report.from_domain);
     let verdict = verdict(&dmarc_report);
-    Ok(CheckReport {
+    let mut report = CheckReport {
         schema: "mailverdict.check.v1",
         verdict,
         message,
@@ -140,12 +224,17 @@ pub fn check_message(
         dkim: dkim_reports,
         arc: arc_report,
         dmarc: dmarc_report,
-        iprev: iprev_report,
+        iprev: stage.iprev,
+        authentication_results: Vec::new(),
+        dnsbl: stage.dnsbl,
         errors,
-        dns: DnsStats {
-            queries: dns.queries_sent(),
-        },
-    })
+        dns: DnsStats::default(),
+    };
+    let mut fields = stage.authentication_results;
+    authres::compare(&mut fields, &report);
+    report.authentication_results = fields;
+    report.dns.queries = dns.queries_sent();
+    Ok(report)
 }
 
 fn verdict(d: &crate::report::model::DmarcReport) -> Verdict {
@@ -160,7 +249,7 @@ fn verdict(d: &crate::report::model::DmarcReport) -> Verdict {
         ),
         AuthResult::None => format!("no verdict for {domain}: {}", d.reason),
         AuthResult::Temperror => format!("temporary error for {domain}: {}", d.reason),
-        other => format!("DMARC {} : {}", other.word(), d.reason),
+        other => format!("DMARC {}: {}", other.word(), d.reason),
     };
     Verdict {
         result: d.result,

@@ -28,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict
     Check(CheckArgs),
+    /// The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL
+    Trace(TraceArgs),
     /// One SPF evaluation (RFC 7208) with its full evaluation trace
     Spf(SpfArgs),
     /// Write the man pages and shell completions generated from this definition
@@ -78,7 +80,8 @@ pub struct GlobalArgs {
     /// Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)
     #[arg(long, global = true, value_name = "TIME")]
     pub at: Option<String>,
-    /// The authserv-id written in Authentication-Results output (default: this host's name)
+    /// Our authserv-id: written in Authentication-Results output (default: this host's name),
+    /// and the only one whose existing Authentication-Results fields are trusted
     #[arg(long, global = true, value_name = "ID")]
     pub authserv_id: Option<String>,
     /// An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)
@@ -90,9 +93,21 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The message (.eml); "-" or nothing reads standard input
+    pub file: Option<PathBuf>,
+    /// Look the origin IP up in this DNS blocklist zone (repeatable)
+    #[arg(long, value_name = "ZONE")]
+    pub dnsbl: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The message (.eml); "-" or nothing reads standard input
     pub file: Option<PathBuf>,
+    /// Look the origin IP up in this DNS blocklist zone (repeatable)
+    #[arg(long, value_name = "ZONE")]
+    pub dnsbl: Vec<String>,
     /// Client IP to evaluate SPF for, instead of the one read from the Received path
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,

@@ -24,6 +24,8 @@ pub struct Settings {
     pub at: At,
     pub now: u64,
     pub authserv_id: String,
+    /// Whether --authserv-id was given (existing A-R fields are trusted only then).
+    pub authserv_id_given: bool,
     pub trusted: Vec<TrustedMta>,
     pub max_size: u64,
 }
@@ -128,6 +130,7 @@ impl Settings {
             at,
             now,
             authserv_id: g.authserv_id.clone().unwrap_or_else(hostname),
+            authserv_id_given: g.authserv_id.is_some(),
             trusted,
             max_size,
         })

@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dns;
+pub mod dnsbl;
 pub mod docs;
 pub mod error;
 pub mod input;
@@ -39,6 +40,35 @@ fn parse_ip(s: &str, option: &str) -> Result<IpAddr, Error> {
         .map_err(|_| Error::Usage(format!("{option} {s:?} is not an IP address")))
 }
 
+fn not_a_message(path: Option<&std::path::Path>, e: &message::MessageError) -> Error {
+    Error::NotAMessage {
+        what: input::describe(path),
+        why: e.to_string(),
+    }
+}
+
+fn check_options<'a>(
+    settings: &'a Settings,
+    dnsbl: &'a [String],
+    ip: Option<&str>,
+    helo: Option<String>,
+    mail_from: Option<String>,
+) -> Result<check::CheckOptions<'a>, Error> {
+    Ok(check::CheckOptions {
+        ip: ip.map(|s| parse_ip(s, "--ip")).transpose()?,
+        helo,
+        mail_from,
+        trusted: &settings.trusted,
+        at: settings.at,
+        now: settings.now,
+        receiver: settings.authserv_id.clone(),
+        authserv_id: settings
+            .authserv_id_given
+            .then(|| settings.authserv_id.clone()),
+        dnsbl,
+    })
+}
+
 /// Run one command; the result is the process exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
     if let Command::GenerateDocs { dir } = &cli.command {
@@ -51,25 +81,15 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Check(args) => {
             let input = input::read_message(args.file.as_deref(), settings.max_size)?;
-            let opts = check::CheckOptions {
-                ip: args
-                    .ip
-                    .as_deref()
-                    .map(|s| parse_ip(s, "--ip"))
-                    .transpose()?,
-                helo: args.helo,
-                mail_from: args.mail_from,
-                trusted: &settings.trusted,
-                at: settings.at,
-                now: settings.now,
-                receiver: settings.authserv_id.clone(),
-            };
-            let report = check::check_message(&input, &settings.dns, &opts).map_err(|e| {
-                Error::NotAMessage {
-                    what: input::describe(args.file.as_deref()),
-                    why: e.to_string(),
-                }
-            })?;
+            let opts = check_options(
+                &settings,
+                &args.dnsbl,
+                args.ip.as_deref(),
+                args.helo,
+                args.mail_from,
+            )?;
+            let report = check::check_message(&input, &settings.dns, &opts)
+                .map_err(|e| not_a_message(args.file.as_deref(), &e))?;
             let text = match settings.format {
                 Format::Human => report::human::check(&report),
                 Format::Json => report::json::render(&report),
@@ -79,6 +99,23 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             };
             emit(&text)?;
             Ok(check::exit_code(report.verdict.result))
+        }
+        Command::Trace(args) => {
+            if settings.format == Format::Arh {
+                return Err(Error::Usage(
+                    "trace has no Authentication-Results form; use --format human or json".into(),
+                ));
+            }
+            let input = input::read_message(args.file.as_deref(), settings.max_size)?;
+            let opts = check_options(&settings, &args.dnsbl, None, None, None)?;
+            let report = check::trace_message(&input, &settings.dns, &opts)
+                .map_err(|e| not_a_message(args.file.as_deref(), &e))?;
+            let text = match settings.format {
+                Format::Json => report::json::render(&report),
+                _ => report::human::trace(&report),
+            };
+            emit(&text)?;
+            Ok(code::PASS)
         }
         Command::Spf(args) => {
             let ip = parse_ip(&args.ip, "--ip")?;

@@ -77,10 +77,6 @@ fn host_text(h: &Host) -> String {
     }
 }
 
-fn protocol_name(p: &Protocol) -> String {
-    format!("{p:?}")
-}
-
 fn tls_name(t: &TlsVersion) -> String {
     match t {
         TlsVersion::SSLv2 => "SSLv2",
@@ -96,7 +92,24 @@ fn tls_name(t: &TlsVersion) -> String {
     .to_string()
 }
 
-fn parse_hop(index: usize, value: &[u8]) -> ParsedHop {
+/// RFC 3848 protocol names with "S" mean TLS was used for the hop.
+fn protocol_tls(p: &Protocol) -> bool {
+    matches!(
+        p,
+        Protocol::ESMTPS
+            | Protocol::ESMTPSA
+            | Protocol::LMTPS
+            | Protocol::LMTPSA
+            | Protocol::UTF8SMTPS
+            | Protocol::UTF8SMTPSA
+            | Protocol::UTF8LMTPS
+            | Protocol::UTF8LMTPSA
+            | Protocol::HTTPS
+    )
+}
+
+/// Parse one Received field value; `field` is its position from the top.
+fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
     let received: Option<Box<Received>> = match MessageStream::new(value).parse_received() {
         HeaderValue::Received(r) => Some(r),
         _ => None,
@@ -110,7 +123,7 @@ fn parse_hop(index: usize, value: &[u8]) -> ParsedHop {
             helo: None,
             timestamp: None,
             hop: Hop {
-                index,
+                field,
                 raw: Some(clip(text.trim(), 998)),
                 ..Hop::default()
             },
@@ -122,20 +135,21 @@ fn parse_hop(index: usize, value: &[u8]) -> ParsedHop {
         Some(Host::IpAddr(ip)) => Some(*ip),
         _ => None,
     });
-    let helo = r.helo.as_ref().map(host_text).or_else(|| from_host.clone());
+    let helo = r.helo.as_ref().map(host_text);
     let timestamp = r.date.as_ref().map(mail_parser::DateTime::to_timestamp);
-    let from_rdns = r
-        .from_iprev
-        .as_ref()
-        .map(|s| s.trim_end_matches('.').to_string());
+    let from_rdns = r.from_iprev.as_ref().map(|s| s.to_string());
+    let tls = r.tls_version.is_some() || r.with.as_ref().is_some_and(protocol_tls);
     let hop = Hop {
-        index,
+        index: 0,
+        field,
         from_host: from_host.clone(),
         from_ip: from_ip.map(|ip| ip.to_string()),
         from_rdns: from_rdns.clone(),
         helo: helo.clone(),
+        ident: r.ident.as_ref().map(|c| c.to_string()),
         by_host: r.by.as_ref().map(host_text),
-        protocol: r.with.as_ref().map(protocol_name),
+        protocol: r.with.as_ref().map(|p| format!("{p:?}")),
+        tls,
         tls_version: r.tls_version.as_ref().map(tls_name),
         tls_cipher: r.tls_cipher.as_ref().map(|c| c.to_string()),
         id: r.id.as_ref().map(|c| c.to_string()),
@@ -155,62 +169,198 @@ fn parse_hop(index: usize, value: &[u8]) -> ParsedHop {
     }
 }
 
-/// Walk the Received fields top-down. The topmost hop was added by our own border MTA and is
-/// always trusted; while a hop's sender is a `--trusted-mta`, the hop below it is trusted too.
-pub fn analyse(msg: &Message, trusted: &[TrustedMta]) -> PathInfo {
+/// Addresses that say nothing about where mail came from on the Internet.
+pub fn special_range(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if v4.is_loopback() {
+                Some("loopback")
+            } else if v4.is_private() || (o[0] == 100 && (64..128).contains(&o[1])) {
+                Some("private")
+            } else if v4.is_link_local() {
+                Some("link-local")
+            } else if v4.is_documentation() || (o[0] == 198 && (o[1] == 18 || o[1] == 19)) {
+                Some("documentation/benchmark")
+            } else if v4.is_unspecified() || v4.is_broadcast() || o[0] >= 240 {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            if v6.is_loopback() || v6.is_unspecified() {
+                Some("loopback")
+            } else if (s[0] & 0xfe00) == 0xfc00 {
+                Some("private (unique local)")
+            } else if (s[0] & 0xffc0) == 0xfe80 {
+                Some("link-local")
+            } else if s[0] == 0x2001 && s[1] == 0x0db8 {
+                Some("documentation")
+            } else if let Some(v4) = v6.to_ipv4_mapped() {
+                special_range(IpAddr::V4(v4))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Walk the Received fields. The topmost was added by our own border MTA and is always trusted;
+/// while a hop's sender is a `--trusted-mta`, the hop below it is trusted too. `date` is the
+/// Date field's time, `at` the evaluation time (future timestamps are measured against it).
+pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64) -> PathInfo {
     let parsed: Vec<ParsedHop> = msg
         .all("Received")
         .enumerate()
         .map(|(i, f)| parse_hop(i + 1, f.value))
         .collect();
+    let n = parsed.len();
     let mut info = PathInfo::default();
-    let mut entry = None;
-    for (i, hop) in parsed.iter().enumerate() {
-        let sender_trusted = trusted.iter().any(|t| t.matches(hop));
-        if !sender_trusted {
-            entry = Some(i);
-            break;
-        }
-    }
-    // Every hop is from a trusted MTA: the bottom one is where mail entered.
-    let entry = entry.or(parsed.len().checked_sub(1));
+    // Top-down: the first hop whose sender is not one of ours is where mail entered.
+    let entry = parsed
+        .iter()
+        .position(|hop| !trusted.iter().any(|t| t.matches(hop)))
+        .or(n.checked_sub(1));
     info.trusted_hops = entry.map_or(0, |e| e + 1);
     if let Some(e) = entry {
         let hop = &parsed[e];
         info.origin_ip = hop.from_ip.map(|ip| ip.to_string());
-        info.helo = hop.helo.clone();
-        if hop.from_ip.is_none() {
-            info.anomalies.push(format!(
+        info.origin_hop = Some(n - e);
+        info.boundary_host = hop.hop.by_host.clone();
+        info.helo = hop.helo.clone().or_else(|| hop.from_host.clone());
+        match hop.from_ip {
+            None => info.anomalies.push(format!(
                 "hop {} (where mail entered the trusted part) names no client IP",
-                e + 1
-            ));
-        }
-    }
-    let mut hops: Vec<Hop> = Vec::with_capacity(parsed.len());
-    for (i, p) in parsed.iter().enumerate() {
-        let mut hop = p.hop.clone();
-        hop.trusted = i < info.trusted_hops;
-        if let (Some(now), Some(prev)) = (p.timestamp, parsed.get(i + 1).and_then(|n| n.timestamp))
-        {
-            hop.delay_seconds = Some(now - prev);
-            if now < prev {
-                info.anomalies.push(format!(
-                    "hop {} is timestamped {}s before the hop below it (clock skew or forged header)",
-                    i + 1,
-                    prev - now
-                ));
+                n - e
+            )),
+            Some(ip) => {
+                match special_range(ip) {
+                    Some(kind) if kind.starts_with("documentation") => info.anomalies.push(format!(
+                        "the origin IP {ip} is a {kind} address, never used on the Internet (test data, or a forged field)"
+                    )),
+                    Some(kind) => info.anomalies.push(format!(
+                        "the origin IP {ip} is a {kind} address: the trust boundary is misplaced (add --trusted-mta) or the field is forged"
+                    )),
+                    None => {}
+                }
             }
         }
+    }
+    // Path order from here on: index 0 is the oldest hop.
+    let mut hops: Vec<Hop> = Vec::with_capacity(n);
+    let mut previous_time = date;
+    for (k, p) in parsed.iter().rev().enumerate() {
+        let number = k + 1;
+        let mut hop = p.hop.clone();
+        hop.index = number;
+        hop.trusted = p.hop.field <= info.trusted_hops;
         if hop.raw.is_some() {
+            info.anomalies
+                .push(format!("hop {number} could not be parsed; kept as written"));
+            hops.push(hop);
+            continue;
+        }
+        match p.timestamp {
+            Some(t) => {
+                if let Some(prev) = previous_time {
+                    hop.delay_seconds = Some(t - prev);
+                    if t < prev {
+                        let what = if k == 0 {
+                            "the Date field"
+                        } else {
+                            "the hop before it"
+                        };
+                        info.anomalies.push(format!(
+                            "hop {number} is timestamped {} before {what} (clock skew or forged field)",
+                            duration(prev - t)
+                        ));
+                    }
+                }
+                if t > at + 15 * 60 {
+                    info.anomalies.push(format!(
+                        "hop {number} is timestamped {} in the future",
+                        duration(t - at)
+                    ));
+                }
+                previous_time = Some(t);
+            }
+            None => info
+                .anomalies
+                .push(format!("hop {number} has no parseable date")),
+        }
+        if let Some(ip) = p.from_ip
+            && !hop.trusted
+            && let Some(kind) = special_range(ip)
+            && info.origin_hop != Some(number)
+        {
             info.anomalies.push(format!(
-                "hop {} could not be parsed; kept as written",
-                i + 1
+                "hop {number} names a {kind} client address {ip} (an internal relay of the sender, or forged)"
             ));
+        }
+        let smtp = hop
+            .protocol
+            .as_deref()
+            .is_some_and(|p| matches!(p, "SMTP" | "ESMTP" | "ESMTPA" | "UTF8SMTP" | "UTF8SMTPA"));
+        let local = p.from_ip.is_some_and(|ip| ip.is_loopback());
+        if smtp && !hop.tls && !local {
+            info.anomalies
+                .push(format!("hop {number} was sent without TLS"));
         }
         hops.push(hop);
     }
+    for pair in parsed.iter().rev().collect::<Vec<_>>().windows(2) {
+        let (before, after) = (pair[0], pair[1]);
+        let (Some(by), Some(next_from)) = (&before.hop.by_host, &after.from_host) else {
+            continue;
+        };
+        let by = crate::dns::name::normalize(by);
+        let names = [&after.from_host, &after.helo, &after.from_rdns];
+        let same = names
+            .iter()
+            .filter_map(|n| n.as_deref())
+            .any(|n| crate::dns::name::normalize(n) == by);
+        let ip_literal = next_from.parse::<IpAddr>().is_ok();
+        if !same && !ip_literal && after.from_host.as_deref() != Some("localhost") {
+            info.anomalies.push(format!(
+                "hop {} says it came from {next_from}, but hop {} was received by {by} (a gap in the chain, or a forged field)",
+                n - after.hop.field + 1,
+                n - before.hop.field + 1
+            ));
+        }
+    }
+    if let (Some(first), Some(last)) = (
+        date.or_else(|| parsed.last().and_then(|p| p.timestamp)),
+        parsed.first().and_then(|p| p.timestamp),
+    ) {
+        info.total_transit_seconds = Some(last - first);
+    }
     info.hops = hops;
     info
+}
+
+/// Position among all header fields (1 = topmost) of the Received field where mail entered
+/// the trusted part: fields above it were added on our side.
+pub fn boundary_position(msg: &Message, path: &PathInfo) -> Option<usize> {
+    let wanted = path.trusted_hops;
+    msg.fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is("Received"))
+        .nth(wanted.checked_sub(1)?)
+        .map(|(i, _)| i + 1)
+}
+
+/// "2h 5m", "40s": short durations for anomaly notes.
+fn duration(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
 }
 
 #[cfg(test)]
@@ -232,5 +382,16 @@ mod tests {
             "192.0.2.0".parse().expect("ip"),
             24
         ));
+    }
+
+    #[test]
+    fn special_ranges() {
+        let kind = |s: &str| special_range(s.parse().expect("ip"));
+        assert_eq!(kind("10.1.2.3"), Some("private"));
+        assert_eq!(kind("127.0.0.1"), Some("loopback"));
+        assert_eq!(kind("192.0.2.1"), Some("documentation/benchmark"));
+        assert_eq!(kind("2001:db8::1"), Some("documentation"));
+        assert_eq!(kind("::ffff:10.0.0.1"), Some("private"));
+        assert_eq!(kind("8.8.8.8"), None);
     }
 }

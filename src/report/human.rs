@@ -4,9 +4,11 @@
 use std::fmt::Write;
 
 use super::escape::{clip, term};
-use super::model::{AuthResult, CheckReport, DkimReport};
+use super::model::{AuthResult, CheckReport, DkimReport, PathInfo, TraceReport};
 use super::style;
+use crate::auth::authres::FieldReport;
 use crate::auth::spf::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfReport, TraceNode};
+use crate::dnsbl::DnsblResult;
 
 fn opt(v: &Option<String>) -> String {
     v.as_deref().map_or_else(|| "-".to_string(), term)
@@ -150,6 +152,8 @@ pub fn check(r: &CheckReport) -> String {
             term(&ip.reason)
         );
     }
+    dnsbl_lines(&mut o, &r.dnsbl);
+    authres_section(&mut o, &r.authentication_results);
     if !r.errors.is_empty() {
         let _ = writeln!(o, "\n{}", style::heading("Notes"));
         for e in &r.errors {
@@ -168,18 +172,21 @@ fn styled_word(word: &str, r: AuthResult) -> String {
     }
 }
 
-fn path_section(o: &mut String, r: &CheckReport) {
-    let p = &r.path;
-    let _ = writeln!(
-        o,
-        "\n{} ({} hop(s), {} trusted)",
-        style::heading("Path"),
-        p.hops.len(),
-        p.trusted_hops
-    );
+/// The hop table, in path order, as `trace` and `check` show it.
+fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
+    let header = ["#", "from", "by", "with", "TLS", "at (UTC)", "delay"];
+    let mut rows: Vec<[String; 7]> = Vec::new();
     for h in &p.hops {
         if let Some(raw) = &h.raw {
-            let _ = writeln!(o, "  {:>2}  unparsed: {}", h.index, term(&clip(raw, 160)));
+            rows.push([
+                h.index.to_string(),
+                format!("unparsed: {}", term(&clip(raw, 70))),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
             continue;
         }
         let from = match (&h.from_host, &h.from_ip) {
@@ -188,28 +195,78 @@ fn path_section(o: &mut String, r: &CheckReport) {
             (Some(host), None) => term(host),
             (None, None) => "?".into(),
         };
-        let mut line = format!("  {:>2}  from {from} by {}", h.index, opt(&h.by_host));
-        if let Some(p) = &h.protocol {
-            let _ = write!(line, " with {}", term(p));
-        }
-        if let Some(t) = &h.tls_version {
-            let _ = write!(line, " {}", term(t));
-        }
-        if let Some(ts) = &h.timestamp {
-            let _ = write!(line, " at {}", term(ts));
-        }
-        if let Some(d) = h.delay_seconds {
-            let _ = write!(line, " ({d:+}s)");
-        }
+        let tls = match (&h.tls_version, h.tls) {
+            (Some(v), _) => term(v),
+            (None, true) => "yes".into(),
+            (None, false) => "-".into(),
+        };
+        let at = h.timestamp.as_deref().map_or("-".to_string(), |t| {
+            term(&t.replace('T', " ").replace('Z', ""))
+        });
+        let delay = h
+            .delay_seconds
+            .map_or("-".to_string(), |d| format!("{d:+}s"));
+        let mut number = h.index.to_string();
         if h.trusted {
-            let _ = write!(line, " {}", style::dim("trusted"));
+            number.push('*');
         }
-        let _ = writeln!(o, "{line}");
+        rows.push([
+            number,
+            from,
+            opt(&h.by_host),
+            opt(&h.protocol),
+            tls,
+            at,
+            delay,
+        ]);
+    }
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let mut out = String::from(indent);
+        for (k, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            out.push_str(cell);
+            if k + 1 < cells.len() {
+                out.push_str(&" ".repeat(w - cell.chars().count() + 2));
+            }
+        }
+        out.trim_end().to_string()
+    };
+    let _ = writeln!(
+        o,
+        "{}",
+        line(header.iter().map(|h| h.to_string()).collect())
+    );
+    for row in rows {
+        let _ = writeln!(o, "{}", line(row.to_vec()));
+    }
+}
+
+/// Origin, client values, transit and warnings under the hop table.
+fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
+    match (&p.origin_ip, p.origin_hop) {
+        (Some(ip), Some(hop)) => {
+            let _ = writeln!(
+                o,
+                "{indent}origin: {} (hop {hop}, where mail entered the trusted part at {})",
+                term(ip),
+                opt(&p.boundary_host)
+            );
+        }
+        (Some(ip), None) => {
+            let _ = writeln!(o, "{indent}origin: {} (given with --ip)", term(ip));
+        }
+        _ => {
+            let _ = writeln!(o, "{indent}origin: unknown");
+        }
     }
     let _ = writeln!(
         o,
-        "  client: ip {} helo {} mail from {}",
-        opt(&p.origin_ip),
+        "{indent}client: helo {}, mail from {}",
         opt(&p.helo),
         p.mail_from
             .as_deref()
@@ -219,9 +276,134 @@ fn path_section(o: &mut String, r: &CheckReport) {
                 term(m)
             })
     );
-    for a in &p.anomalies {
-        let _ = writeln!(o, "  warning: {}", term(a));
+    if let Some(t) = p.total_transit_seconds {
+        let _ = writeln!(o, "{indent}total transit: {t}s");
     }
+    for a in &p.anomalies {
+        let _ = writeln!(o, "{indent}warning: {}", term(a));
+    }
+}
+
+fn path_section(o: &mut String, r: &CheckReport) {
+    let p = &r.path;
+    let _ = writeln!(
+        o,
+        "\n{} ({} hop(s), {} trusted, marked *)",
+        style::heading("Path"),
+        p.hops.len(),
+        p.trusted_hops
+    );
+    hop_table(o, p, "  ");
+    path_notes(o, p, "  ");
+}
+
+fn dnsbl_lines(o: &mut String, list: &[DnsblResult]) {
+    for d in list {
+        let state = match (d.listed, &d.error) {
+            (Some(true), _) => format!(
+                "LISTED ({}){}",
+                d.codes.join(", "),
+                d.reason
+                    .as_deref()
+                    .map(|r| format!(": {}", term(&clip(r, 200))))
+                    .unwrap_or_default()
+            ),
+            (Some(false), _) => "not listed".to_string(),
+            (None, e) => format!("unknown ({})", term(e.as_deref().unwrap_or("error"))),
+        };
+        let _ = writeln!(
+            o,
+            "\n{}: {} at {}: {state}",
+            style::heading("DNSBL"),
+            term(&d.ip),
+            term(&d.zone)
+        );
+    }
+}
+
+fn authres_section(o: &mut String, fields: &[FieldReport]) {
+    if fields.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n{}", style::heading("Existing Authentication-Results"));
+    for f in fields {
+        let id = f
+            .parsed
+            .authserv_id
+            .as_deref()
+            .map_or("-".to_string(), term);
+        let inst = f
+            .parsed
+            .instance
+            .map(|i| format!(" i={i}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {}{inst} (field {}) by {id}: {} — {}",
+            f.field,
+            f.position,
+            if f.trusted { "trusted" } else { "untrusted" },
+            term(&f.trust)
+        );
+        if let Some(e) = &f.error {
+            let _ = writeln!(o, "    does not parse: {}", term(e));
+        }
+        for (k, c) in f.parsed.results.iter().enumerate() {
+            let comparison = match (
+                f.ours.get(k).copied().flatten(),
+                f.agrees.get(k).copied().flatten(),
+            ) {
+                (Some(ours), Some(true)) => format!(" — agrees with ours ({})", ours.word()),
+                (Some(ours), Some(false)) => format!(" — DISAGREES: ours is {}", ours.word()),
+                _ => String::new(),
+            };
+            let props: Vec<String> = c
+                .properties
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}.{}={}",
+                        term(&p.ptype),
+                        term(&p.property),
+                        term(&clip(&p.value, 80))
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "    {}={} {}{comparison}",
+                term(&c.method),
+                term(&c.result),
+                props.join(" ")
+            );
+        }
+    }
+}
+
+pub fn trace(r: &TraceReport) -> String {
+    let mut o = String::new();
+    let p = &r.path;
+    let _ = writeln!(
+        o,
+        "{} ({} hop(s), {} trusted, marked *)",
+        style::heading("Path"),
+        p.hops.len(),
+        p.trusted_hops
+    );
+    hop_table(&mut o, p, "");
+    path_notes(&mut o, p, "");
+    if let Some(ip) = &r.iprev {
+        let _ = writeln!(
+            o,
+            "\n{}: {} — {}",
+            style::heading("iprev"),
+            style::result(ip.result),
+            term(&ip.reason)
+        );
+    }
+    dnsbl_lines(&mut o, &r.dnsbl);
+    authres_section(&mut o, &r.authentication_results);
+    o
 }
 
 fn dkim_line(o: &mut String, d: &DkimReport) {

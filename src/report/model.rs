@@ -43,7 +43,22 @@ pub struct CheckReport {
     pub arc: ArcReport,
     pub dmarc: DmarcReport,
     pub iprev: Option<IprevReport>,
+    /// Existing Authentication-Results / ARC-Authentication-Results fields.
+    pub authentication_results: Vec<crate::auth::authres::FieldReport>,
+    pub dnsbl: Vec<crate::dnsbl::DnsblResult>,
     pub errors: Vec<String>,
+    pub dns: DnsStats,
+}
+
+/// `trace`: the path alone, with what can be said about it without verifying signatures.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceReport {
+    pub schema: &'static str,
+    pub message: MessageInfo,
+    pub path: PathInfo,
+    pub iprev: Option<IprevReport>,
+    pub authentication_results: Vec<crate::auth::authres::FieldReport>,
+    pub dnsbl: Vec<crate::dnsbl::DnsblResult>,
     pub dns: DnsStats,
 }
 
@@ -71,29 +86,42 @@ pub struct MessageInfo {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PathInfo {
-    /// Received fields, newest (topmost) first.
+    /// Received fields in path order: hop 1 is the oldest (bottom-most) field, the last hop the
+    /// one our own MTA added (topmost).
     pub hops: Vec<Hop>,
-    /// How many hops (from the top) are inside the trusted part.
+    /// How many hops (counted from the newest) are inside the trusted part.
     pub trusted_hops: usize,
-    /// The client IP of the first hop that entered the trusted part: what SPF and iprev use.
+    /// The client IP of the hop that entered the trusted part: what SPF and iprev use.
     pub origin_ip: Option<String>,
+    /// Which hop that is (path order), and the trusted MTA that received it.
+    pub origin_hop: Option<usize>,
+    pub boundary_host: Option<String>,
+    /// HELO of that hop (its HELO clause, else its from-host).
     pub helo: Option<String>,
     /// Envelope sender used for SPF (Return-Path, or `--mail-from`); "" is the null sender.
     pub mail_from: Option<String>,
-    /// Where each of ip / helo / mail_from came from ("received", "return-path", "option").
+    /// Where each of ip / helo / mail_from came from.
     pub sources: Vec<String>,
+    /// From the Date field (or the first hop) to the last hop, when both have times.
+    pub total_transit_seconds: Option<i64>,
     pub anomalies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Hop {
+    /// Position in path order (1 = oldest).
     pub index: usize,
+    /// Position of the field in the header (1 = topmost).
+    pub field: usize,
     pub from_host: Option<String>,
     pub from_ip: Option<String>,
     pub from_rdns: Option<String>,
+    /// The HELO/EHLO name when the field gives one apart from the from-host.
     pub helo: Option<String>,
+    pub ident: Option<String>,
     pub by_host: Option<String>,
     pub protocol: Option<String>,
+    pub tls: bool,
     pub tls_version: Option<String>,
     pub tls_cipher: Option<String>,
     pub id: Option<String>,
@@ -101,10 +129,10 @@ pub struct Hop {
     pub for_addr: Option<String>,
     /// RFC 3339 UTC.
     pub timestamp: Option<String>,
-    /// Seconds from the previous (older) hop to this one.
+    /// Seconds since the previous hop (hop 1: since the Date field).
     pub delay_seconds: Option<i64>,
     pub trusted: bool,
-    /// The field as written, when it could not be parsed.
+    /// The field as written (escaped on output), when it could not be parsed.
     pub raw: Option<String>,
 }
 

@@ -6,6 +6,7 @@ mod check_dmarc;
 mod conformance_arc;
 mod conformance_dkim;
 mod conformance_spf;
+mod conformance_trace;
 mod differential_spf;
 mod docs;
 mod input;
