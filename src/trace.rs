@@ -207,6 +207,9 @@ pub fn special_range(ip: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// A gap between hops worth a warning (mail normally moves in seconds).
+const LONG_GAP_SECONDS: i64 = 3600;
+
 /// Walk the Received fields. The topmost was added by our own border MTA and is always trusted;
 /// while a hop's sender is a `--trusted-mta`, the hop below it is trusted too. `date` is the
 /// Date field's time, `at` the evaluation time (future timestamps are measured against it).
@@ -266,6 +269,17 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
             Some(t) => {
                 if let Some(prev) = previous_time {
                     hop.delay_seconds = Some(t - prev);
+                    if t - prev > LONG_GAP_SECONDS {
+                        let what = if k == 0 {
+                            "the Date field"
+                        } else {
+                            "the hop before it"
+                        };
+                        info.anomalies.push(format!(
+                            "hop {number} is timestamped {} after {what} (clock skew, or long queueing)",
+                            duration(t - prev)
+                        ));
+                    }
                     if t < prev {
                         let what = if k == 0 {
                             "the Date field"

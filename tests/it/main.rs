@@ -15,3 +15,4 @@ mod output;
 mod signer;
 mod spf_cmd;
 mod support;
+mod trace_cmd;
