@@ -5,11 +5,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::name::normalize;
-use super::{Answer, Failure, RecordType, Resolve, txt_strings};
+use super::{Answer, Dnssec, Failure, RecordType, Resolve, txt_strings};
 
 pub struct Dns {
     backend: Box<dyn Resolve>,
     cache: Mutex<HashMap<(String, RecordType), Answer>>,
+    validated: Mutex<HashMap<(String, RecordType), (Answer, Dnssec)>>,
     queries: AtomicUsize,
 }
 
@@ -18,6 +19,7 @@ impl Dns {
         Dns {
             backend,
             cache: Mutex::new(HashMap::new()),
+            validated: Mutex::new(HashMap::new()),
             queries: AtomicUsize::new(0),
         }
     }
@@ -31,6 +33,25 @@ impl Dns {
         self.queries.fetch_add(1, Ordering::Relaxed);
         let answer = self.backend.query(&key.0, rtype);
         if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, answer.clone());
+        }
+        answer
+    }
+
+    /// A lookup with its DNSSEC status (cached apart: it may go to a validating resolver).
+    pub fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+        let key = (normalize(name), rtype);
+        if let Some(hit) = self
+            .validated
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return hit;
+        }
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let answer = self.backend.query_dnssec(&key.0, rtype);
+        if let Ok(mut cache) = self.validated.lock() {
             cache.insert(key, answer.clone());
         }
         answer

@@ -3,9 +3,10 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use hickory_proto::dnssec::Proof;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType as HRecordType};
 use hickory_resolver::TokioResolver;
@@ -14,11 +15,15 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 
 use super::name::{escape_name, normalize};
-use super::{Answer, DnsSetupError, Failure, Rdata, Record, RecordType, Resolve};
+use super::{Answer, DnsSetupError, Dnssec, Failure, Rdata, Record, RecordType, Resolve};
 
 pub struct Live {
     runtime: tokio::runtime::Runtime,
     resolver: TokioResolver,
+    /// Built on first use: most runs never ask a DNSSEC question.
+    validating: OnceLock<Option<TokioResolver>>,
+    config: ResolverConfig,
+    opts: ResolverOpts,
 }
 
 impl Live {
@@ -56,17 +61,38 @@ impl Live {
             .map_err(|e| setup(&e))?;
         let resolver = {
             let _guard = runtime.enter();
-            TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
-                .with_options(opts)
+            TokioResolver::builder_with_config(config.clone(), TokioRuntimeProvider::default())
+                .with_options(opts.clone())
                 .build()
                 .map_err(|e| setup(&e))?
         };
-        Ok(Live { runtime, resolver })
+        Ok(Live {
+            runtime,
+            resolver,
+            validating: OnceLock::new(),
+            config,
+            opts,
+        })
     }
-}
 
-impl Resolve for Live {
-    fn query(&self, name: &str, rtype: RecordType) -> Answer {
+    fn validating(&self) -> Option<&TokioResolver> {
+        self.validating
+            .get_or_init(|| {
+                let mut opts = self.opts.clone();
+                opts.validate = true;
+                let _guard = self.runtime.enter();
+                TokioResolver::builder_with_config(
+                    self.config.clone(),
+                    TokioRuntimeProvider::default(),
+                )
+                .with_options(opts)
+                .build()
+                .ok()
+            })
+            .as_ref()
+    }
+
+    fn run(&self, resolver: &TokioResolver, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
         let labels: Vec<&[u8]> = name
             .split('.')
             .filter(|l| !l.is_empty())
@@ -74,20 +100,57 @@ impl Resolve for Live {
             .collect();
         let Ok(mut qname) = Name::from_labels(labels) else {
             // A name that cannot be put on the wire (label over 63 octets, say) does not exist.
-            return Err(Failure::NxDomain);
+            return (Err(Failure::NxDomain), Dnssec::Indeterminate);
         };
         qname.set_fqdn(true);
         let htype = HRecordType::from(rtype.code());
-        match self.runtime.block_on(self.resolver.lookup(qname, htype)) {
+        match self.runtime.block_on(resolver.lookup(qname, htype)) {
             Ok(lookup) => {
-                let records: Vec<Record> = lookup.answers().iter().filter_map(convert).collect();
+                let answers = lookup.answers();
+                let status = combine(answers.iter().map(|r| r.proof));
+                let records: Vec<Record> = answers.iter().filter_map(convert).collect();
                 if records.iter().any(|r| r.rdata.rtype() == rtype) {
-                    Ok(records)
+                    (Ok(records), status)
                 } else {
-                    Err(Failure::NoData)
+                    (Err(Failure::NoData), status)
                 }
             }
-            Err(e) => Err(classify(&e)),
+            Err(NetError::Dns(DnsError::DnssecBogus)) => (Err(Failure::ServFail), Dnssec::Bogus),
+            Err(e) => (Err(classify(&e)), Dnssec::Indeterminate),
+        }
+    }
+}
+
+/// The status of an RRset: secure only if every record is.
+fn combine(proofs: impl Iterator<Item = Proof>) -> Dnssec {
+    let mut status = None;
+    for p in proofs {
+        let s = match p {
+            Proof::Secure => Dnssec::Secure,
+            Proof::Insecure => Dnssec::Insecure,
+            Proof::Bogus => Dnssec::Bogus,
+            Proof::Indeterminate => Dnssec::Indeterminate,
+        };
+        status = Some(match (status, s) {
+            (None, s) => s,
+            (Some(Dnssec::Bogus), _) | (_, Dnssec::Bogus) => Dnssec::Bogus,
+            (Some(Dnssec::Secure), Dnssec::Secure) => Dnssec::Secure,
+            (Some(Dnssec::Indeterminate), _) | (_, Dnssec::Indeterminate) => Dnssec::Indeterminate,
+            _ => Dnssec::Insecure,
+        });
+    }
+    status.unwrap_or(Dnssec::Indeterminate)
+}
+
+impl Resolve for Live {
+    fn query(&self, name: &str, rtype: RecordType) -> Answer {
+        self.run(&self.resolver, name, rtype).0
+    }
+
+    fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+        match self.validating() {
+            Some(v) => self.run(v, name, rtype),
+            None => (self.query(name, rtype), Dnssec::Indeterminate),
         }
     }
 }
@@ -175,9 +238,8 @@ impl Recording {
     }
 }
 
-impl Resolve for Recording {
-    fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        let answer = self.inner.query(name, rtype);
+impl Recording {
+    fn write(&self, name: &str, rtype: RecordType, answer: &Answer, dnssec: Option<Dnssec>) {
         let mut text = String::new();
         match &answer {
             Ok(records) => {
@@ -196,9 +258,29 @@ impl Resolve for Recording {
                 escape_name(&normalize(name))
             )),
         }
+        if let Some(status) = dnssec.filter(|s| *s != Dnssec::Indeterminate) {
+            text.push_str(&format!(
+                ";! {}. {rtype} {}\n",
+                escape_name(&normalize(name)),
+                status.word()
+            ));
+        }
         if let Ok(mut out) = self.out.lock() {
             let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
         }
+    }
+}
+
+impl Resolve for Recording {
+    fn query(&self, name: &str, rtype: RecordType) -> Answer {
+        let answer = self.inner.query(name, rtype);
+        self.write(name, rtype, &answer, None);
         answer
+    }
+
+    fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+        let (answer, status) = self.inner.query_dnssec(name, rtype);
+        self.write(name, rtype, &answer, Some(status));
+        (answer, status)
     }
 }

@@ -22,12 +22,57 @@ pub type Answer = Result<Vec<Record>, Failure>;
 /// A DNS backend. Names are passed without the trailing dot; they may hold any octet.
 pub trait Resolve: Send + Sync {
     fn query(&self, name: &str, rtype: RecordType) -> Answer;
+
+    /// The same question, with the DNSSEC status of the answer (DANE needs it). Backends that
+    /// cannot validate say `Indeterminate`.
+    fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+        (self.query(name, rtype), Dnssec::Indeterminate)
+    }
+}
+
+/// RFC 4035 §4.3 security status of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dnssec {
+    /// Validated from a trust anchor.
+    Secure,
+    /// Provably unsigned (an insecure delegation).
+    Insecure,
+    /// Signed, but validation failed.
+    Bogus,
+    /// Not validated (no validating resolver, or the backend cannot tell).
+    Indeterminate,
+}
+
+impl Dnssec {
+    pub fn parse(s: &str) -> Option<Dnssec> {
+        match s.to_ascii_uppercase().as_str() {
+            "SECURE" => Some(Dnssec::Secure),
+            "INSECURE" => Some(Dnssec::Insecure),
+            "BOGUS" => Some(Dnssec::Bogus),
+            "INDETERMINATE" => Some(Dnssec::Indeterminate),
+            _ => None,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Dnssec::Secure => "SECURE",
+            Dnssec::Insecure => "INSECURE",
+            Dnssec::Bogus => "BOGUS",
+            Dnssec::Indeterminate => "INDETERMINATE",
+        }
+    }
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
 impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
     fn query(&self, name: &str, rtype: RecordType) -> Answer {
         (**self).query(name, rtype)
+    }
+
+    fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+        (**self).query_dnssec(name, rtype)
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::name::normalize;
-use super::{Answer, DnsSetupError, Failure, Rdata, Record, RecordType, Resolve};
+use super::{Answer, DnsSetupError, Dnssec, Failure, Rdata, Record, RecordType, Resolve};
 
 /// CNAME chains longer than this are treated as loops (SERVFAIL), as resolvers do.
 const MAX_CNAME_CHAIN: usize = 16;
@@ -19,6 +19,8 @@ const DEFAULT_TTL: u32 = 3600;
 pub struct Zone {
     records: HashMap<String, Vec<Record>>,
     failures: HashMap<(String, RecordType), Failure>,
+    /// `;! NAME TYPE SECURE|INSECURE|BOGUS`: the DNSSEC status a recording saw.
+    dnssec: HashMap<(String, RecordType), Dnssec>,
     /// Every owner and every ancestor of an owner: the names that exist (RFC 8020).
     existing: HashSet<String>,
 }
@@ -143,6 +145,17 @@ impl Resolve for Zone {
             return Ok(chain);
         }
         Err(Failure::ServFail)
+    }
+
+    /// Replay cannot validate signatures offline: it answers with the status recorded for the
+    /// question (`;! NAME TYPE SECURE`), or `Indeterminate`.
+    fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+        let status = self
+            .dnssec
+            .get(&(normalize(name), rtype))
+            .copied()
+            .unwrap_or(Dnssec::Indeterminate);
+        (self.query(name, rtype), status)
     }
 }
 
@@ -372,20 +385,24 @@ impl Parser {
         let [name, rtype, outcome] = tokens.as_slice() else {
             return Err((
                 n,
-                "a ';!' line is ';! NAME TYPE SERVFAIL|TIMEOUT|REFUSED'".into(),
+                "a ';!' line is ';! NAME TYPE SERVFAIL|TIMEOUT|REFUSED|NXDOMAIN|NODATA|SECURE|INSECURE|BOGUS'".into(),
             ));
         };
         let rtype = RecordType::parse(&rtype.text())
             .ok_or((n, format!("unknown record type {:?}", rtype.text())))?;
+        let owner = self.absolute(name);
+        if let Some(status) = Dnssec::parse(&outcome.text()) {
+            zone.dnssec.insert((owner, rtype), status);
+            return Ok(());
+        }
         let failure = match outcome.text().to_ascii_uppercase().as_str() {
             "SERVFAIL" => Failure::ServFail,
             "TIMEOUT" => Failure::Timeout,
             "REFUSED" => Failure::Refused,
             "NXDOMAIN" => Failure::NxDomain,
             "NODATA" => Failure::NoData,
-            other => return Err((n, format!("unknown failure {other:?}"))),
+            other => return Err((n, format!("unknown outcome {other:?}"))),
         };
-        let owner = self.absolute(name);
         if failure == Failure::NoData {
             // The name exists (the recorder saw it), it just has no such records.
             zone.mark_existing(&owner);
