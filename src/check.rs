@@ -15,6 +15,7 @@ use crate::report::model::{
     AuthResult, CheckReport, DnsStats, IprevReport, MessageInfo, PathInfo, TraceReport, Verdict,
 };
 use crate::trace::{self, TrustedMta};
+use crate::transport::{self, DomainTransport};
 
 pub struct CheckOptions<'a> {
     pub ip: Option<IpAddr>,
@@ -38,6 +39,7 @@ struct PathStage {
     iprev: Option<IprevReport>,
     dnsbl: Vec<DnsblResult>,
     authentication_results: Vec<FieldReport>,
+    transport: Vec<DomainTransport>,
     errors: Vec<String>,
 }
 
@@ -121,7 +123,12 @@ fn path_stage(msg: &Message, input_len: usize, dns: &Dns, opts: &CheckOptions) -
         date: date.map(|d| mail_parser::DateTime::from_timestamp(d).to_rfc3339()),
         size: input_len,
     };
+    let transport = transport_domains(msg, &path, message.from_domain.as_deref())
+        .into_iter()
+        .map(|(domain, role)| transport::assess(dns, &domain, role, &path))
+        .collect();
     PathStage {
+        transport,
         iprev: ip.map(|ip| iprev::check(dns, ip)),
         dnsbl: ip.map_or_else(Vec::new, |ip| {
             opts.dnsbl
@@ -136,6 +143,42 @@ fn path_stage(msg: &Message, input_len: usize, dns: &Dns, opts: &CheckOptions) -
         authentication_results,
         errors,
     }
+}
+
+/// The recipient domain (the trusted hop's `for`, else Delivered-To, else To) and the sender
+/// domain (From), each once.
+fn transport_domains(
+    msg: &Message,
+    path: &PathInfo,
+    from_domain: Option<&str>,
+) -> Vec<(String, &'static str)> {
+    let entry = path
+        .hops
+        .iter()
+        .rev()
+        .find(|h| h.trusted && h.for_addr.is_some());
+    let recipient = entry
+        .and_then(|h| h.for_addr.as_deref())
+        .and_then(crate::message::domain_of)
+        .or_else(|| {
+            msg.first("Delivered-To")
+                .and_then(|f| crate::message::domain_of(&f.text()))
+        })
+        .or_else(|| {
+            msg.first("To")
+                .and_then(|f| f.text().split(',').next().map(str::to_string))
+                .and_then(|a| crate::message::domain_of(a.trim().trim_end_matches('>')))
+        });
+    let mut out = Vec::new();
+    if let Some(r) = recipient {
+        out.push((r, "recipient"));
+    }
+    if let Some(s) = from_domain
+        && !out.iter().any(|(d, _)| d == s)
+    {
+        out.push((s.to_string(), "sender"));
+    }
+    out
 }
 
 pub fn trace_message(
@@ -153,6 +196,7 @@ pub fn trace_message(
         iprev: stage.iprev,
         authentication_results: stage.authentication_results,
         dnsbl: stage.dnsbl,
+        transport: stage.transport,
         dns: DnsStats {
             queries: dns.queries_sent(),
         },
@@ -227,6 +271,7 @@ pub fn check_message(
         iprev: stage.iprev,
         authentication_results: Vec::new(),
         dnsbl: stage.dnsbl,
+        transport: stage.transport,
         errors,
         dns: DnsStats::default(),
     };

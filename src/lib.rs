@@ -14,6 +14,7 @@ pub mod input;
 pub mod message;
 pub mod report;
 pub mod trace;
+pub mod transport;
 
 use std::io::Write;
 use std::net::IpAddr;

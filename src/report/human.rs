@@ -9,6 +9,7 @@ use super::style;
 use crate::auth::authres::FieldReport;
 use crate::auth::spf::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfReport, TraceNode};
 use crate::dnsbl::DnsblResult;
+use crate::transport::DomainTransport;
 
 fn opt(v: &Option<String>) -> String {
     v.as_deref().map_or_else(|| "-".to_string(), term)
@@ -153,6 +154,7 @@ pub fn check(r: &CheckReport) -> String {
         );
     }
     dnsbl_lines(&mut o, &r.dnsbl);
+    transport_section(&mut o, &r.transport);
     authres_section(&mut o, &r.authentication_results);
     if !r.errors.is_empty() {
         let _ = writeln!(o, "\n{}", style::heading("Notes"));
@@ -380,6 +382,45 @@ fn authres_section(o: &mut String, fields: &[FieldReport]) {
     }
 }
 
+fn transport_section(o: &mut String, list: &[DomainTransport]) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n{}", style::heading("Transport"));
+    for t in list {
+        let mx = if t.mx.is_empty() {
+            "none".to_string()
+        } else {
+            term(&t.mx.join(", "))
+        };
+        let sts = match (&t.mta_sts.id, &t.mta_sts.error) {
+            (Some(id), _) => format!("MTA-STS id={}", term(id)),
+            (None, Some(e)) => format!("MTA-STS error: {}", term(e)),
+            (None, None) => "no MTA-STS".to_string(),
+        };
+        let _ = writeln!(o, "  {} ({}): MX {mx}; {sts}", term(&t.domain), t.role);
+        if let Some(e) = &t.mx_error {
+            let _ = writeln!(o, "    {}", term(e));
+        }
+        for d in t
+            .dane
+            .iter()
+            .filter(|d| !d.records.is_empty() || d.error.is_some())
+        {
+            let what = match &d.error {
+                Some(e) => term(e),
+                None => format!(
+                    "TLSA {} (DNSSEC {})",
+                    term(&d.records.join("; ")),
+                    d.dnssec.word().to_lowercase()
+                ),
+            };
+            let _ = writeln!(o, "    _25._tcp.{}: {what}", term(&d.mx));
+        }
+        let _ = writeln!(o, "    {}", term(&t.verdict));
+    }
+}
+
 pub fn trace(r: &TraceReport) -> String {
     let mut o = String::new();
     let p = &r.path;
@@ -402,6 +443,7 @@ pub fn trace(r: &TraceReport) -> String {
         );
     }
     dnsbl_lines(&mut o, &r.dnsbl);
+    transport_section(&mut o, &r.transport);
     authres_section(&mut o, &r.authentication_results);
     o
 }

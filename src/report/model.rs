@@ -46,6 +46,8 @@ pub struct CheckReport {
     /// Existing Authentication-Results / ARC-Authentication-Results fields.
     pub authentication_results: Vec<crate::auth::authres::FieldReport>,
     pub dnsbl: Vec<crate::dnsbl::DnsblResult>,
+    /// MTA-STS / DANE posture of the recipient and sender domains, and the hop into their MX.
+    pub transport: Vec<crate::transport::DomainTransport>,
     pub errors: Vec<String>,
     pub dns: DnsStats,
 }
@@ -59,6 +61,7 @@ pub struct TraceReport {
     pub iprev: Option<IprevReport>,
     pub authentication_results: Vec<crate::auth::authres::FieldReport>,
     pub dnsbl: Vec<crate::dnsbl::DnsblResult>,
+    pub transport: Vec<crate::transport::DomainTransport>,
     pub dns: DnsStats,
 }
 

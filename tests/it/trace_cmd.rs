@@ -404,3 +404,44 @@ fn hostile_paths_are_bounded_and_escaped() {
         r.stdout
     );
 }
+
+/// Transport posture: DANE (validated TLSA) demands TLS and the hop into the MX used it, or
+/// did not; unvalidated TLSA records do not count; MTA-STS id is read from the TXT record.
+#[test]
+fn transport_posture_of_recipient_and_sender() {
+    let v = trace("gmail.eml", &[]);
+    let t = v["transport"].as_array().expect("transport");
+    assert_eq!(
+        (t[0]["domain"].as_str(), t[0]["role"].as_str()),
+        (Some("corp.test"), Some("recipient"))
+    );
+    assert_eq!(t[0]["mta_sts"]["id"], "20261120T01");
+    assert_eq!(t[0]["dane"][0]["dnssec"], "secure");
+    assert_eq!(t[0]["dane"][0]["usable"], true);
+    assert_eq!(
+        (
+            t[0]["requires_tls"].as_bool(),
+            t[0]["inbound_hop"].as_u64(),
+            t[0]["hop_tls"].as_bool()
+        ),
+        (Some(true), Some(3), Some(true))
+    );
+    assert_eq!(
+        t[0]["verdict"],
+        "DANE requires TLS; hop 3 into mx.corp.test used TLS"
+    );
+    assert_eq!(t[1]["domain"], "sender.example");
+    assert_eq!(t[1]["dane"][0]["usable"], false);
+    assert!(
+        t[1]["verdict"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not DNSSEC-validated, so DANE does not apply")
+    );
+
+    let v = trace("sendmail.eml", &[]);
+    assert_eq!(
+        v["transport"][0]["verdict"],
+        "DANE requires TLS, but hop 2 into mx.corp.test was sent WITHOUT TLS"
+    );
+}
