@@ -35,6 +35,8 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
             cand trace 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
             cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+            cand filter 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
+            cand batch 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
             cand generate-docs 'Write the man pages and shell completions generated from this definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -90,6 +92,42 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mailverdict;filter'= {
+            cand --deadline 'Total seconds for all checks; past it the message goes out with dmarc=temperror'
+            cand --add-header 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)'
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand --transport 'Also look up MTA-STS / DANE posture (more DNS queries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mailverdict;batch'= {
+            cand -j 'Worker threads (default: all cores)'
+            cand --jobs 'Worker threads (default: all cores)'
+            cand --shard 'Take only shard K of N (1-based), to spread a corpus over machines'
+            cand --dnsbl 'Look the origin IP up in this DNS blocklist zone (repeatable)'
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand --transport 'Also look up MTA-STS / DANE posture (more DNS queries)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mailverdict;generate-docs'= {
             cand --format 'Output format'
             cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
@@ -108,6 +146,8 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
             cand trace 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
             cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+            cand filter 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
+            cand batch 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
             cand generate-docs 'Write the man pages and shell completions generated from this definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -116,6 +156,10 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
         &'mailverdict;help;trace'= {
         }
         &'mailverdict;help;spf'= {
+        }
+        &'mailverdict;help;filter'= {
+        }
+        &'mailverdict;help;batch'= {
         }
         &'mailverdict;help;generate-docs'= {
         }

@@ -17,17 +17,20 @@ use crate::report::model::{
 use crate::trace::{self, TrustedMta};
 use crate::transport::{self, DomainTransport};
 
-pub struct CheckOptions<'a> {
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
     pub ip: Option<IpAddr>,
     pub helo: Option<String>,
     pub mail_from: Option<String>,
-    pub trusted: &'a [TrustedMta],
+    pub trusted: Vec<TrustedMta>,
     pub at: At,
     pub now: u64,
     pub receiver: String,
     /// `--authserv-id` when given: the only id whose Authentication-Results are trusted.
     pub authserv_id: Option<String>,
-    pub dnsbl: &'a [String],
+    pub dnsbl: Vec<String>,
+    /// Look up MTA-STS / DANE posture (on in check and trace, opt-in for filter and batch).
+    pub transport: bool,
 }
 
 /// What the Received chain and the header say, before any signature is checked.
@@ -51,7 +54,7 @@ fn path_stage(msg: &Message, input_len: usize, dns: &Dns, opts: &CheckOptions) -
     let date = msg.date().map(|d| d.to_timestamp());
     let mut path = trace::analyse(
         msg,
-        opts.trusted,
+        &opts.trusted,
         date,
         i64::try_from(clock).unwrap_or(i64::MAX),
     );
@@ -123,10 +126,14 @@ fn path_stage(msg: &Message, input_len: usize, dns: &Dns, opts: &CheckOptions) -
         date: date.map(|d| mail_parser::DateTime::from_timestamp(d).to_rfc3339()),
         size: input_len,
     };
-    let transport = transport_domains(msg, &path, message.from_domain.as_deref())
-        .into_iter()
-        .map(|(domain, role)| transport::assess(dns, &domain, role, &path))
-        .collect();
+    let transport = if opts.transport {
+        transport_domains(msg, &path, message.from_domain.as_deref())
+            .into_iter()
+            .map(|(domain, role)| transport::assess(dns, &domain, role, &path))
+            .collect()
+    } else {
+        Vec::new()
+    };
     PathStage {
         transport,
         iprev: ip.map(|ip| iprev::check(dns, ip)),

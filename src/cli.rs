@@ -32,6 +32,10 @@ pub enum Command {
     Trace(TraceArgs),
     /// One SPF evaluation (RFC 7208) with its full evaluation trace
     Spf(SpfArgs),
+    /// Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results
+    Filter(FilterArgs),
+    /// Check many messages (mbox, Maildir, folders of .eml) in parallel
+    Batch(BatchArgs),
     /// Write the man pages and shell completions generated from this definition
     #[command(hide = true)]
     GenerateDocs {
@@ -117,6 +121,38 @@ pub struct CheckArgs {
     /// Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender
     #[arg(long, value_name = "ADDR")]
     pub mail_from: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Total seconds for all checks; past it the message goes out with dmarc=temperror
+    #[arg(long, value_name = "SECS", default_value = "10")]
+    pub deadline: f64,
+    /// Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub add_header: Vec<crate::filter::ExtraHeader>,
+    /// Also look up MTA-STS / DANE posture (more DNS queries)
+    #[arg(long)]
+    pub transport: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// mbox files, Maildir folders, folders of .eml; "-" reads a list of paths from stdin
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Worker threads (default: all cores)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Take only shard K of N (1-based), to spread a corpus over machines
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Also look up MTA-STS / DANE posture (more DNS queries)
+    #[arg(long)]
+    pub transport: bool,
+    /// Look the origin IP up in this DNS blocklist zone (repeatable)
+    #[arg(long, value_name = "ZONE")]
+    pub dnsbl: Vec<String>,
 }
 
 #[derive(Debug, Args)]

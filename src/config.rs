@@ -20,7 +20,7 @@ pub enum At {
 pub struct Settings {
     pub format: Format,
     pub color: bool,
-    pub dns: Dns,
+    pub dns: std::sync::Arc<Dns>,
     pub at: At,
     pub now: u64,
     pub authserv_id: String,
@@ -126,7 +126,7 @@ impl Settings {
         Ok(Settings {
             format: g.format,
             color: use_color(g.color),
-            dns: Dns::new(backend),
+            dns: std::sync::Arc::new(Dns::new(backend)),
             at,
             now,
             authserv_id: g.authserv_id.clone().unwrap_or_else(hostname),

@@ -12,6 +12,8 @@ pub mod code {
     pub const CANNOT_OPEN: i32 = 66;
     pub const IO: i32 = 74;
     pub const TEMPFAIL: i32 = 75;
+    /// `batch` stopped by Ctrl-C (after printing the summary so far).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 //! else lives here and never prints.
 
 pub mod auth;
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod dns;
 pub mod dnsbl;
 pub mod docs;
 pub mod error;
+pub mod filter;
 pub mod input;
 pub mod message;
 pub mod report;
@@ -48,25 +50,27 @@ fn not_a_message(path: Option<&std::path::Path>, e: &message::MessageError) -> E
     }
 }
 
-fn check_options<'a>(
-    settings: &'a Settings,
-    dnsbl: &'a [String],
+fn check_options(
+    settings: &Settings,
+    dnsbl: &[String],
     ip: Option<&str>,
     helo: Option<String>,
     mail_from: Option<String>,
-) -> Result<check::CheckOptions<'a>, Error> {
+    transport: bool,
+) -> Result<check::CheckOptions, Error> {
     Ok(check::CheckOptions {
         ip: ip.map(|s| parse_ip(s, "--ip")).transpose()?,
         helo,
         mail_from,
-        trusted: &settings.trusted,
+        trusted: settings.trusted.clone(),
         at: settings.at,
         now: settings.now,
         receiver: settings.authserv_id.clone(),
         authserv_id: settings
             .authserv_id_given
             .then(|| settings.authserv_id.clone()),
-        dnsbl,
+        dnsbl: dnsbl.to_vec(),
+        transport,
     })
 }
 
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 args.ip.as_deref(),
                 args.helo,
                 args.mail_from,
+                true,
             )?;
             let report = check::check_message(&input, &settings.dns, &opts)
                 .map_err(|e| not_a_message(args.file.as_deref(), &e))?;
@@ -108,7 +113,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 ));
             }
             let input = input::read_message(args.file.as_deref(), settings.max_size)?;
-            let opts = check_options(&settings, &args.dnsbl, None, None, None)?;
+            let opts = check_options(&settings, &args.dnsbl, None, None, None, true)?;
             let report = check::trace_message(&input, &settings.dns, &opts)
                 .map_err(|e| not_a_message(args.file.as_deref(), &e))?;
             let text = match settings.format {
@@ -159,8 +164,113 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             emit(&text)?;
             Ok(spf_exit_code(spf.result))
         }
+        Command::Filter(args) => {
+            if !(args.deadline.is_finite() && args.deadline > 0.0 && args.deadline <= 3600.0) {
+                return Err(Error::Usage(format!(
+                    "--deadline {}: expected seconds between 0 and 3600",
+                    args.deadline
+                )));
+            }
+            let cfg = filter::FilterConfig {
+                authserv_id: settings.authserv_id.clone(),
+                deadline: std::time::Duration::from_secs_f64(args.deadline),
+                max_size: settings.max_size,
+                extra: args.add_header,
+                check: check_options(&settings, &[], None, None, None, args.transport)?,
+            };
+            let code = filter::run(
+                settings.dns.clone(),
+                &cfg,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr(),
+            );
+            Ok(code)
+        }
+        Command::Batch(args) => run_batch(&settings, args),
         Command::GenerateDocs { .. } => Ok(code::PASS),
     }
+}
+
+/// Set by Ctrl-C: batch stops reading and reports what it has.
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn run_batch(settings: &Settings, args: cli::BatchArgs) -> Result<i32, Error> {
+    use std::io::{BufRead, IsTerminal};
+    let shard = args
+        .shard
+        .as_deref()
+        .map(batch::Shard::parse)
+        .transpose()
+        .map_err(|e| Error::Usage(format!("--shard {e}")))?;
+    let mut paths = Vec::new();
+    for p in args.paths {
+        if p.as_os_str() == "-" {
+            for line in std::io::stdin().lock().lines() {
+                let line =
+                    line.map_err(|e| Error::Io(format!("reading paths from standard input: {e}")))?;
+                if !line.trim().is_empty() {
+                    paths.push(std::path::PathBuf::from(line.trim_end()));
+                }
+            }
+        } else {
+            paths.push(p);
+        }
+    }
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    if jobs == 0 {
+        return Err(Error::Usage("--jobs must be at least 1".into()));
+    }
+    let human = settings.format != Format::Json;
+    let cfg = batch::BatchConfig {
+        paths,
+        jobs,
+        shard,
+        max_size: settings.max_size,
+        check: check_options(settings, &args.dnsbl, None, None, None, args.transport)?,
+        human,
+    };
+    // A second Ctrl-C while stopping is the default: the handler is set once per process.
+    let _ = ctrlc::set_handler(|| STOP.store(true, std::sync::atomic::Ordering::Relaxed));
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} messages checked ({per_sec}, {elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb
+    });
+    let progress = |n: usize| {
+        if let Some(pb) = &bar {
+            pb.set_position(n as u64);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let summary = match batch::run(&cfg, settings.dns.clone(), &STOP, &mut out, &progress) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(code::PASS),
+        Err(e) => return Err(Error::Io(format!("writing results: {e}"))),
+    };
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    let text = batch::summary_text(&summary);
+    if human {
+        emit(&text)?;
+    } else {
+        eprint!("{text}");
+    }
+    Ok(if summary.interrupted {
+        code::INTERRUPTED
+    } else if summary.unreadable_inputs > 0 {
+        code::CANNOT_OPEN
+    } else {
+        code::PASS
+    })
 }
 
 #[derive(serde::Serialize)]

@@ -1,24 +1,39 @@
-//! The per-run cache in front of whichever backend was chosen.
+//! The per-run cache in front of whichever backend was chosen. Shared by every thread of a
+//! batch: a question asked while the same question is in flight waits for that answer instead
+//! of sending its own.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::name::normalize;
 use super::{Answer, Dnssec, Failure, RecordType, Resolve, txt_strings};
 
+type Key = (String, RecordType);
+/// One cell per question: filled once, waited on by everyone who asks while it is in flight.
+type Cells<T> = Mutex<HashMap<Key, Arc<OnceLock<T>>>>;
+
 pub struct Dns {
     backend: Box<dyn Resolve>,
-    cache: Mutex<HashMap<(String, RecordType), Answer>>,
-    validated: Mutex<HashMap<(String, RecordType), (Answer, Dnssec)>>,
+    plain: Cells<Answer>,
+    validated: Cells<(Answer, Dnssec)>,
     queries: AtomicUsize,
+}
+
+/// The cell for `key`, created empty on first use; the map lock is held only for this.
+fn cell<T>(map: &Cells<T>, key: Key) -> Arc<OnceLock<T>> {
+    match map.lock() {
+        Ok(mut m) => m.entry(key).or_default().clone(),
+        // A poisoned map (a panicking thread) still answers, just without sharing.
+        Err(_) => Arc::new(OnceLock::new()),
+    }
 }
 
 impl Dns {
     pub fn new(backend: Box<dyn Resolve>) -> Dns {
         Dns {
             backend,
-            cache: Mutex::new(HashMap::new()),
+            plain: Mutex::new(HashMap::new()),
             validated: Mutex::new(HashMap::new()),
             queries: AtomicUsize::new(0),
         }
@@ -27,34 +42,23 @@ impl Dns {
     /// One lookup, answered from the run's cache when the same question was asked before.
     pub fn query(&self, name: &str, rtype: RecordType) -> Answer {
         let key = (normalize(name), rtype);
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return hit;
-        }
-        self.queries.fetch_add(1, Ordering::Relaxed);
-        let answer = self.backend.query(&key.0, rtype);
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, answer.clone());
-        }
-        answer
+        let cell = cell(&self.plain, key.clone());
+        cell.get_or_init(|| {
+            self.queries.fetch_add(1, Ordering::Relaxed);
+            self.backend.query(&key.0, rtype)
+        })
+        .clone()
     }
 
     /// A lookup with its DNSSEC status (cached apart: it may go to a validating resolver).
     pub fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
         let key = (normalize(name), rtype);
-        if let Some(hit) = self
-            .validated
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
-            return hit;
-        }
-        self.queries.fetch_add(1, Ordering::Relaxed);
-        let answer = self.backend.query_dnssec(&key.0, rtype);
-        if let Ok(mut cache) = self.validated.lock() {
-            cache.insert(key, answer.clone());
-        }
-        answer
+        let cell = cell(&self.validated, key.clone());
+        cell.get_or_init(|| {
+            self.queries.fetch_add(1, Ordering::Relaxed);
+            self.backend.query_dnssec(&key.0, rtype)
+        })
+        .clone()
     }
 
     /// TXT records as whole texts (strings of one record joined, RFC 7208 §3.3).
@@ -65,5 +69,36 @@ impl Dns {
     /// Queries that went to the backend (cache misses) so far.
     pub fn queries_sent(&self) -> usize {
         self.queries.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::zone::Zone;
+
+    struct Counting(Zone, AtomicUsize);
+
+    impl Resolve for Counting {
+        fn query(&self, name: &str, rtype: RecordType) -> Answer {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            self.0.query(name, rtype)
+        }
+    }
+
+    #[test]
+    fn concurrent_identical_questions_reach_the_backend_once() {
+        let mut zone = Zone::default();
+        zone.add_text("a.test. TXT \"x\"\n").expect("zone");
+        let backend = Arc::new(Counting(zone, AtomicUsize::new(0)));
+        let dns = Dns::new(Box::new(backend.clone()));
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| assert!(dns.query("a.test", RecordType::Txt).is_ok()));
+            }
+        });
+        assert_eq!(backend.1.load(Ordering::SeqCst), 1);
+        assert_eq!(dns.queries_sent(), 1);
     }
 }

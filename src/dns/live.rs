@@ -55,7 +55,9 @@ impl Live {
         opts.cache_size = 0;
         opts.ndots = 0;
         opts.edns_payload_len = 1232;
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Multi-thread so that the threads of a batch can all block on lookups at once.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| setup(&e))?;

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against zone replay files and a real DNS server
 //! (hickory-server on loopback). Each test says what it proves.
 
+mod batch_cmd;
 mod check_dkim;
 mod check_dmarc;
 mod conformance_arc;
@@ -9,6 +10,7 @@ mod conformance_spf;
 mod conformance_trace;
 mod differential_spf;
 mod docs;
+mod filter_cmd;
 mod input;
 mod live_dns;
 mod output;

@@ -1,0 +1,258 @@
+//! `mailverdict filter`: the original bytes always come out, with one Authentication-Results
+//! field in front; only a failed write asks for a retry (75). Also through real procmail.
+
+use std::process::{Command, Stdio};
+
+use crate::support::{DnsServer, note, run, temp_dir, testdata};
+
+fn filter(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
+    let zone = testdata("dkim/zone.db");
+    let mut all = vec![
+        "filter",
+        "--authserv-id",
+        "mx.receiver.test",
+        "--dns-zone",
+        zone.as_str(),
+    ];
+    all.extend_from_slice(args);
+    let out = raw_run(&all, input);
+    (out.0, out.1, out.2)
+}
+
+/// Like support::run, but keeps stdout as bytes.
+fn raw_run(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailverdict"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("finishes");
+    let _ = writer.join();
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Split the output into the prepended fields and the rest.
+fn split_prefix<'a>(out: &'a [u8], original: &[u8]) -> (&'a [u8], &'a [u8]) {
+    let at = out
+        .len()
+        .checked_sub(original.len())
+        .expect("output holds the original");
+    out.split_at(at)
+}
+
+/// A verified message: one folded Authentication-Results field, then every original byte.
+#[test]
+fn prepends_one_header_and_keeps_bytes() {
+    let original = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let (code, out, _) = filter(&["--add-header", "verdict"], &original);
+    assert_eq!(code, 0);
+    let (prefix, rest) = split_prefix(&out, &original);
+    assert_eq!(rest, &original[..], "original bytes unchanged");
+    let prefix = String::from_utf8_lossy(prefix);
+    assert!(
+        prefix.starts_with("Authentication-Results: mx.receiver.test;\r\n\tspf=pass"),
+        "{prefix}"
+    );
+    assert!(prefix.contains("\tdmarc=pass (p=reject dis=none) header.from=example.com;\r\n"));
+    assert!(prefix.ends_with("X-Mailverdict-Verdict: pass\r\n"));
+    assert_eq!(prefix.matches("Authentication-Results:").count(), 1);
+    // A bare-LF message gets a bare-LF header.
+    let lf: Vec<u8> = original.iter().copied().filter(|&b| b != b'\r').collect();
+    let (_, out, _) = filter(&[], &lf);
+    let (prefix, rest) = split_prefix(&out, &lf);
+    assert_eq!(rest, &lf[..]);
+    assert!(!prefix.contains(&b'\r'));
+}
+
+/// Not a message, empty input, oversized input, DNS failures: the original comes out, exit 0.
+#[test]
+fn failures_still_pass_the_message_through() {
+    let garbage = b"\x00\x01 not a message \xff\n".to_vec();
+    let (code, out, err) = filter(&[], &garbage);
+    assert_eq!((code, out.as_slice()), (0, garbage.as_slice()));
+    assert!(err.contains("not a message"));
+
+    let (code, out, _) = filter(&[], b"");
+    assert_eq!((code, out.len()), (0, 0));
+
+    let big = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let (code, out, err) = filter(&["--max-size", "1K"], &big);
+    assert_eq!(code, 0);
+    let (prefix, rest) = split_prefix(&out, &big);
+    assert_eq!(rest, &big[..], "the whole message, beyond the limit too");
+    assert_eq!(
+        String::from_utf8_lossy(prefix),
+        "Authentication-Results: mx.receiver.test;\r\n\tnone (not verified: the message is larger than 1024 bytes)\r\n"
+    );
+    assert!(err.contains("larger than 1024 bytes"));
+
+    let servfail = std::fs::read(testdata("dkim/dmarc-servfail.eml")).expect("fixture");
+    let (code, out, _) = filter(&[], &servfail);
+    assert_eq!(code, 0);
+    let (prefix, rest) = split_prefix(&out, &servfail);
+    assert_eq!(rest, &servfail[..]);
+    assert!(String::from_utf8_lossy(prefix).contains("dmarc=temperror"));
+}
+
+/// The total deadline: a resolver that never answers cannot hold the message; it goes out
+/// with dmarc=temperror well before the per-query timeouts would add up.
+#[test]
+fn deadline_passes_the_message_on_time() {
+    let zone = "$ORIGIN example.com.\n;! @ ANY TIMEOUT\n;! _dmarc ANY TIMEOUT\n;! sel1._domainkey ANY TIMEOUT\n;! ed1._domainkey ANY TIMEOUT\n;! 10.2.0.192.in-addr.arpa. ANY TIMEOUT\n";
+    let server = DnsServer::start(zone);
+    let original = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let started = std::time::Instant::now();
+    let (code, out, err) = raw_run(
+        &[
+            "filter",
+            "--authserv-id",
+            "mx.receiver.test",
+            "--nameserver",
+            &server.nameserver(),
+            "--timeout",
+            "5",
+            "--deadline",
+            "0.5",
+        ],
+        &original,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        started.elapsed().as_secs_f64() < 4.0,
+        "took {:?}",
+        started.elapsed()
+    );
+    let (prefix, rest) = split_prefix(&out, &original);
+    assert_eq!(rest, &original[..]);
+    assert!(
+        String::from_utf8_lossy(prefix)
+            .contains("dmarc=temperror (deadline of 0.5s exceeded before a verdict)")
+    );
+    assert!(err.contains("deadline"));
+}
+
+/// Existing fields claiming our authserv-id are renamed (RFC 8601 §5); nothing else changes.
+#[test]
+fn our_authserv_id_is_renamed_in_existing_fields() {
+    let original = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let forged = [b"Authentication-Results: mx.receiver.test; dmarc=pass header.from=bank.example\r\nAuthentication-Results: other.test; spf=pass\r\n".as_slice(), &original].concat();
+    let (code, out, _) = filter(&[], &forged);
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&out);
+    let body_start = text.find("X-Original-Authentication-Results: mx.receiver.test; dmarc=pass header.from=bank.example\r\nAuthentication-Results: other.test; spf=pass\r\n").expect("renamed, other kept");
+    assert!(text[body_start..].ends_with(&String::from_utf8_lossy(&original).into_owned()));
+}
+
+/// A stdout that cannot be written is the one case for exit 75 (the MTA keeps the message).
+#[test]
+fn write_failure_is_a_temporary_failure() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        note("SKIP: /dev/full not available");
+        return;
+    };
+    let zone = testdata("dkim/zone.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailverdict"))
+        .args(["filter", "--dns-zone", &zone])
+        .stdin(std::fs::File::open(testdata("demo/signed.eml")).expect("fixture"))
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(75));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the message"));
+}
+
+/// Deliver `message` with procmail; `recipe` is the text after the assignments. Returns the
+/// delivered file's bytes.
+fn procmail_deliver(tag: &str, recipe: &str, message: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let home = temp_dir(tag);
+    let maildir = home.join("Maildir");
+    for d in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(d)).expect("maildir");
+    }
+    let rc = format!(
+        "SHELL=/bin/sh\nMAILDIR={home}\nDEFAULT={maildir}/\nLOGFILE={home}/procmail.log\n\n{recipe}",
+        home = home.display(),
+        maildir = maildir.display(),
+    );
+    let rcfile = home.join("procmailrc");
+    std::fs::write(&rcfile, rc).expect("rc");
+    let mut child = Command::new("procmail")
+        .arg("-m")
+        .arg(&rcfile)
+        .env("HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("procmail starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(message)
+        .expect("message to procmail");
+    let out = child.wait_with_output().expect("procmail finishes");
+    assert!(
+        out.status.success(),
+        "procmail: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let delivered: Vec<_> = std::fs::read_dir(maildir.join("new"))
+        .expect("new")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(
+        delivered.len(),
+        1,
+        "log: {}",
+        std::fs::read_to_string(home.join("procmail.log")).unwrap_or_default()
+    );
+    std::fs::read(delivered[0].path()).expect("delivered")
+}
+
+/// The real procmail runs the README's recipe: what it delivers through our filter is our
+/// header followed by exactly what it delivers through an identity filter (`cat`). (procmail
+/// hands every filter the message with one extra trailing newline, so plain delivery is not
+/// the reference.)
+#[test]
+fn procmail_recipe_delivers_the_filtered_message() {
+    if Command::new("procmail").arg("-v").output().is_err() {
+        note("SKIP: procmail not installed (apt-get install procmail)");
+        return;
+    }
+    let original = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let lf: Vec<u8> = original.iter().copied().filter(|&b| b != b'\r').collect();
+    let recipe = format!(
+        ":0 fw\n| {bin} filter --authserv-id mx.receiver.test --dns-zone {zone}\n",
+        bin = env!("CARGO_BIN_EXE_mailverdict"),
+        zone = testdata("dkim/zone.db"),
+    );
+    let filtered = procmail_deliver("procmail-filter", &recipe, &lf);
+    let plain = procmail_deliver("procmail-identity", ":0 fw\n| cat\n", &lf);
+    let (prefix, rest) = split_prefix(&filtered, &plain);
+    assert_eq!(
+        rest,
+        &plain[..],
+        "procmail delivered the original bytes after our header"
+    );
+    assert!(
+        String::from_utf8_lossy(prefix)
+            .starts_with("Authentication-Results: mx.receiver.test;\n\tspf=pass")
+    );
+    assert!(String::from_utf8_lossy(prefix).contains("dmarc=pass"));
+    let _ = run(&["--version"], None);
+}
