@@ -260,7 +260,13 @@ pub fn check_message(
     }
 
     let bodies = Bodies::default();
-    let mut dkim_reports = dkim::verify_all(&msg, dns, at, &bodies);
+    let (mut dkim_reports, unverified) = dkim::verify_all(&msg, dns, at, &bodies);
+    if unverified > 0 {
+        errors.push(format!(
+            "{unverified} more DKIM-Signature field(s) not verified: at most {} are checked per message",
+            dkim::MAX_SIGNATURES
+        ));
+    }
     let arc_report = arc::validate(&msg, dns, &bodies);
     let dmarc_report = dmarc::evaluate(dns, &stage.from, &spf_report, &mut dkim_reports);
     let mut message = stage.message;

@@ -1,9 +1,8 @@
 //! DKIM key records (RFC 6376 §3.6.1) and the signature check itself (ring).
 
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
+use rsa::pkcs1::der::Decode;
+use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
 
 use crate::auth::tags::{TagList, decode_base64};
 
@@ -121,15 +120,25 @@ fn decode_key(key_type: KeyType, der: &[u8]) -> Result<PublicKey, KeyError> {
     match key_type {
         KeyType::Rsa => {
             // SubjectPublicKeyInfo is the standard; bare PKCS#1 RSAPublicKey occurs in the wild
-            // (the RFC 6376 example key).
-            let key = rsa::RsaPublicKey::from_public_key_der(der)
-                .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(der))
+            // (the RFC 6376 example key). The DER is read directly: the rsa crate's key types
+            // refuse moduli over 4096 bits, and key size is our policy to report, not a parse
+            // error.
+            let pkcs1_der = match SubjectPublicKeyInfoRef::from_der(der) {
+                Ok(spki) => spki
+                    .subject_public_key
+                    .as_bytes()
+                    .ok_or(KeyError::BadKey("RSA"))?,
+                Err(_) => der,
+            };
+            let key = rsa::pkcs1::RsaPublicKey::from_der(pkcs1_der)
                 .map_err(|_| KeyError::BadKey("RSA"))?;
-            Ok(PublicKey::Rsa {
-                n: key.n().to_bytes_be(),
-                e: key.e().to_bytes_be(),
-                bits: key.n().bits(),
-            })
+            let n = key.modulus.as_bytes().to_vec();
+            let e = key.public_exponent.as_bytes().to_vec();
+            if n.is_empty() || e.is_empty() {
+                return Err(KeyError::BadKey("RSA"));
+            }
+            let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+            Ok(PublicKey::Rsa { n, e, bits })
         }
         KeyType::Ed25519 => {
             let raw: [u8; 32] = der.try_into().map_err(|_| KeyError::BadKey("Ed25519"))?;

@@ -5,6 +5,7 @@ pub mod canon;
 pub mod key;
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use canon::Canon;
 use key::{Hash, KeyError, KeyRecord, KeyType, MAX_RSA_BITS, MIN_RSA_BITS, PublicKey};
@@ -137,11 +138,16 @@ impl SigParams {
     }
 }
 
-/// Canonical bodies, computed once per message and shared by every signature.
+/// At most this many DKIM-Signature fields are verified per message; the rest are reported.
+pub const MAX_SIGNATURES: usize = 10;
+
+/// Work shared by every signature of one message: canonical bodies and where each header
+/// field name occurs, computed once (so many signatures or long h= lists stay linear).
 #[derive(Default)]
 pub struct Bodies {
     simple: OnceCell<Vec<u8>>,
     relaxed: OnceCell<Vec<u8>>,
+    fields: OnceCell<HashMap<String, Vec<usize>>>,
 }
 
 impl Bodies {
@@ -151,6 +157,19 @@ impl Bodies {
             Canon::Relaxed => &self.relaxed,
         };
         cell.get_or_init(|| canon::body(c, body))
+    }
+
+    /// Positions of the fields of each (lower-cased) name, top to bottom.
+    pub fn positions(&self, msg: &Message) -> &HashMap<String, Vec<usize>> {
+        self.fields.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, f) in msg.fields.iter().enumerate() {
+                map.entry(String::from_utf8_lossy(f.name).to_ascii_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+            map
+        })
     }
 }
 
@@ -195,25 +214,24 @@ impl KeyProblem {
 
 /// The header block a signature covers: the selected fields (bottom-most unused instance first,
 /// RFC 6376 §5.4.2), then the signature field itself with its b= value removed and no CRLF.
-pub fn signed_data(msg: &Message, headers: &[String], canon: Canon, own: &Field) -> Vec<u8> {
+pub fn signed_data(
+    msg: &Message,
+    bodies: &Bodies,
+    headers: &[String],
+    canon: Canon,
+    own: &Field,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    let mut used: Vec<(String, usize)> = Vec::new();
+    let positions = bodies.positions(msg);
+    let own_at = msg.fields.iter().position(|f| std::ptr::eq(f.raw, own.raw));
+    let mut used: HashMap<&str, usize> = HashMap::new();
     for name in headers {
-        let count = match used.iter_mut().find(|(n, _)| n == name) {
-            Some((_, c)) => c,
-            None => {
-                used.push((name.clone(), 0));
-                &mut used.last_mut().expect("just pushed").1
-            }
-        };
-        let candidate = msg
-            .fields
-            .iter()
-            .rev()
-            .filter(|f| f.is(name) && !std::ptr::eq(f.raw, own.raw))
-            .nth(*count);
-        if let Some(field) = candidate {
-            canon::header(canon, field.raw, &mut out);
+        let count = used.entry(name.as_str()).or_insert(0);
+        let candidate = positions
+            .get(name)
+            .and_then(|at| at.iter().rev().filter(|&&i| Some(i) != own_at).nth(*count));
+        if let Some(&i) = candidate {
+            canon::header(canon, msg.fields[i].raw, &mut out);
         }
         *count += 1;
     }
@@ -283,7 +301,7 @@ pub fn check_crypto(
     if key::digest(params.hash, hashed) != params.bh {
         return CryptoOutcome::BodyHashMismatch;
     }
-    let data = signed_data(msg, &params.headers, params.header_canon, own);
+    let data = signed_data(msg, bodies, &params.headers, params.header_canon, own);
     if key::verify(key, params.hash, &data, &params.b) {
         CryptoOutcome::Pass
     } else {
@@ -346,13 +364,20 @@ pub fn key_unusable(params: &SigParams, rec: &KeyRecord) -> Option<(AuthResult, 
     None
 }
 
-/// Verify every DKIM-Signature field, top to bottom.
-pub fn verify_all(msg: &Message, dns: &Dns, at: u64, bodies: &Bodies) -> Vec<DkimReport> {
-    msg.fields
+/// Verify the DKIM-Signature fields, top to bottom, at most [`MAX_SIGNATURES`]; the second
+/// value counts the fields left unverified.
+pub fn verify_all(msg: &Message, dns: &Dns, at: u64, bodies: &Bodies) -> (Vec<DkimReport>, usize) {
+    let all: Vec<&Field> = msg
+        .fields
         .iter()
         .filter(|f| f.is("DKIM-Signature"))
+        .collect();
+    let checked = all
+        .iter()
+        .take(MAX_SIGNATURES)
         .map(|f| verify_one(msg, f, dns, at, bodies))
-        .collect()
+        .collect();
+    (checked, all.len().saturating_sub(MAX_SIGNATURES))
 }
 
 fn empty_report(reason: String) -> DkimReport {
@@ -529,11 +554,16 @@ fn describe(report: &mut DkimReport, params: &SigParams, msg: &Message, bodies: 
     }
     report.signed_headers = params.headers.clone();
     report.from_signed = params.headers.iter().any(|h| h == "from");
-    let mut over = Vec::new();
+    let positions = bodies.positions(msg);
+    let mut signed: HashMap<&str, usize> = HashMap::new();
     for name in &params.headers {
-        let signed = params.headers.iter().filter(|h| *h == name).count();
-        let present = msg.all(name).count();
-        if signed > present && !over.contains(name) {
+        *signed.entry(name.as_str()).or_default() += 1;
+    }
+    let mut over: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for name in &params.headers {
+        let present = positions.get(name).map_or(0, Vec::len);
+        if signed[name.as_str()] > present && seen.insert(name.as_str()) {
             over.push(name.clone());
         }
     }
