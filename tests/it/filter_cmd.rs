@@ -19,28 +19,9 @@ fn filter(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
     (out.0, out.1, out.2)
 }
 
-/// Like support::run, but keeps stdout as bytes.
 fn raw_run(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailverdict"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("finishes");
-    let _ = writer.join();
-    (
-        out.status.code().unwrap_or(-1),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = run(args, Some(input));
+    (r.code, r.stdout_bytes, r.stderr)
 }
 
 /// Split the output into the prepended fields and the rest.

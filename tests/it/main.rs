@@ -11,6 +11,7 @@ mod conformance_trace;
 mod differential_spf;
 mod docs;
 mod filter_cmd;
+mod hostile;
 mod input;
 mod live_dns;
 mod output;

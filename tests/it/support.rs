@@ -19,6 +19,8 @@ use mailverdict::dns::{Failure, Rdata, RecordType, Resolve};
 pub struct Run {
     pub code: i32,
     pub stdout: String,
+    /// stdout exactly as written (filter output is compared byte for byte).
+    pub stdout_bytes: Vec<u8>,
     pub stderr: String,
 }
 
@@ -55,15 +57,24 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("binary starts");
-    if let Some(data) = stdin {
+    // Feed stdin from its own thread: the binary may write output before it has read all
+    // input (filter streams an oversized message), so writing first could deadlock.
+    let writer = stdin.map(|data| {
         let mut pipe = child.stdin.take().expect("stdin pipe");
-        // The binary may stop reading early (size limit); a broken pipe is fine then.
-        let _ = pipe.write_all(data);
-    }
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            // The binary may stop reading early (size limit); a broken pipe is fine then.
+            let _ = pipe.write_all(&data);
+        })
+    });
     let out = child.wait_with_output().expect("binary finishes");
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout_bytes: out.stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
