@@ -14,6 +14,7 @@ mod filter_cmd;
 mod hostile;
 mod input;
 mod live_dns;
+mod mutation;
 mod output;
 mod signer;
 mod spf_cmd;

@@ -59,6 +59,9 @@ pub fn is_spf(txt: &[u8]) -> bool {
 }
 
 pub fn parse(txt: &[u8]) -> Result<Record, String> {
+    if !is_spf(txt) {
+        return Err("not an SPF record (does not start with v=spf1)".into());
+    }
     let text = std::str::from_utf8(txt).map_err(|_| "record is not ASCII".to_string())?;
     if !text.is_ascii() {
         return Err("record contains non-ASCII characters".into());
@@ -291,5 +294,7 @@ mod tests {
             matches!(&r.terms[0], Term::Directive { mechanism: Mechanism::A { domain: Some(d), v4: 24, .. }, .. } if d == "foo:bar/baz.example.com")
         );
         assert!(is_spf(b"v=spf1") && !is_spf(b"v=spf10"));
+        // Found by the mutation suite: a record shorter than the version tag.
+        assert!(parse(b"v=s").is_err() && parse(b"").is_err());
     }
 }
