@@ -13,7 +13,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 DKIM keys and DMARC policy, verifies every DKIM signature and the ARC chain, and prints an \
 alignment verdict that says why.\n\nExit codes: 0 pass, 1 fail, 2 usage error, 3 no verdict \
 (no DMARC policy; SPF none/neutral/softfail), 65 input is not a message, 66 input cannot be \
-opened, 74 I/O error, 75 temporary failure (DNS) prevented a verdict.",
+opened, 74 I/O error, 75 temporary failure (DNS) prevented a verdict (filter: the message \
+could not be read or written), 130 batch interrupted. filter exits 0 whenever it wrote the \
+message; trace exits 0 once the path is reported; batch exits 0 when every input was read and \
+66 when one could not be opened.",
     after_help = "Run offline and reproducibly with --dns-zone FILE (RFC 1035 zone files); \
 capture a live run with --record-dns FILE."
 )]

@@ -13,9 +13,14 @@ pub fn write_all(dir: &Path) -> std::io::Result<()> {
     let completions = dir.join("completions");
     std::fs::create_dir_all(&man)?;
     std::fs::create_dir_all(&completions)?;
-    let cmd = Cli::command();
+    let mut cmd = Cli::command();
+    // Building propagates the global options into every subcommand's page.
+    cmd.build();
     render_man(&cmd, "mailverdict", &man)?;
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         let name = format!("mailverdict-{}", sub.get_name());
         let sub = sub
             .clone()

@@ -213,23 +213,22 @@ fn mutated_inputs_never_panic() {
         let _ = mailverdict::filter::rename_our_fields(m, "mx.receiver.test");
     });
 
-    let received: Vec<Vec<u8>> = std::fs::read_to_string(
-        root().join("../shared/conformance/received/received.json"),
-    )
-    .ok()
-    .and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(&t).ok())
-    .map(|v| {
-        v.iter()
-            .filter_map(|x| x["header"].as_str())
-            .map(|h| format!("Received: {h}Subject: r\r\n\r\nb\r\n").into_bytes())
-            .collect()
-    })
-    .unwrap_or_else(|| {
-        vec![
+    let received: Vec<Vec<u8>> =
+        std::fs::read_to_string(root().join("../shared/conformance/received/received.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(&t).ok())
+            .map(|v| {
+                v.iter()
+                    .filter_map(|x| x["header"].as_str())
+                    .map(|h| format!("Received: {h}Subject: r\r\n\r\nb\r\n").into_bytes())
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                vec![
             b"Received: from a (a [192.0.2.1]) by b; Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nb\r\n"
                 .to_vec(),
         ]
-    });
+            });
     total += campaign("received", 0x0000_4ecd, &received, 12_000, |m| {
         let _ = check::trace_message(m, &dns, &opts);
     });
