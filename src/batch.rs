@@ -198,7 +198,7 @@ fn json_line<T: Serialize>(v: &T) -> String {
 /// Run the batch, writing result lines to `out`; `progress` is told the count as it grows.
 pub fn run(
     cfg: &BatchConfig,
-    dns: Arc<Dns>,
+    dns: &Arc<Dns>,
     stop: &AtomicBool,
     out: &mut dyn Write,
     progress: &dyn Fn(usize),
@@ -235,7 +235,7 @@ pub fn run(
         for _ in 0..jobs {
             let rx = Arc::clone(&item_rx);
             let tx = done_tx.clone();
-            let dns = Arc::clone(&dns);
+            let dns = Arc::clone(dns);
             let opts = &cfg.check;
             s.spawn(move || {
                 loop {

@@ -250,7 +250,7 @@ fn run_batch(settings: &Settings, args: cli::BatchArgs) -> Result<i32, Error> {
         }
     };
     let mut out = std::io::stdout().lock();
-    let summary = match batch::run(&cfg, settings.dns.clone(), &STOP, &mut out, &progress) {
+    let summary = match batch::run(&cfg, &settings.dns, &STOP, &mut out, &progress) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(code::PASS),
         Err(e) => return Err(Error::Io(format!("writing results: {e}"))),
@@ -262,7 +262,11 @@ fn run_batch(settings: &Settings, args: cli::BatchArgs) -> Result<i32, Error> {
     if human {
         emit(&text)?;
     } else {
-        eprint!("{text}");
+        // The edge of the program: the summary of a JSON-lines run goes to stderr.
+        #[allow(clippy::print_stderr)]
+        {
+            eprint!("{text}");
+        }
     }
     Ok(if summary.interrupted {
         code::INTERRUPTED

@@ -1,5 +1,7 @@
 use clap::Parser;
 
+// The one place that reports a failed run to the user.
+#[allow(clippy::print_stderr)]
 fn main() {
     let cli = mailverdict::cli::Cli::parse();
     let code = match mailverdict::run(cli) {

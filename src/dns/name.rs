@@ -11,14 +11,13 @@ pub fn normalize(name: &str) -> String {
 pub fn escape_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for &b in name.as_bytes() {
-        match b {
-            b'.' | b'-' | b'_' | b'*' | b'/' | b'=' | b'+' | b'%' | b'@' | b':' => {
-                out.push(b as char)
-            }
-            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' => out.push(b as char),
-            b'!' | b'#' | b'$' | b'&' | b'\'' | b',' | b'<' | b'>' | b'?' | b'[' | b']' | b'^'
-            | b'`' | b'{' | b'|' | b'}' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("\\{b:03}")),
+        // Letters, digits and the punctuation zone files take as is; the rest (space, quote,
+        // semicolon, parentheses, backslash, `$` (a directive at line start), controls,
+        // non-ASCII) as \DDD.
+        if b.is_ascii_graphic() && !matches!(b, b'"' | b';' | b'(' | b')' | b'\\' | b'$') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("\\{b:03}"));
         }
     }
     if out.is_empty() {
@@ -65,5 +64,6 @@ mod tests {
     #[test]
     fn escapes_round_trip_unusual_octets() {
         assert_eq!(escape_name("a b.example"), "a\\032b.example");
+        assert_eq!(escape_name("$x;y"), "\\036x\\059y");
     }
 }

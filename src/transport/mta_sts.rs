@@ -48,7 +48,7 @@ pub fn lookup_txt(dns: &Dns, domain: &str) -> TxtPosture {
                     out.error = Some(format!(
                         "{} MTA-STS records at {name} (exactly one allowed)",
                         many.len()
-                    ))
+                    ));
                 }
             }
         }

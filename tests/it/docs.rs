@@ -1,7 +1,7 @@
 //! man pages and completions are generated from the clap definition and committed; this fails
 //! when they are stale (regenerate: `cargo run -- generate-docs .`).
 
-use crate::support::{root, run, temp_dir};
+use crate::support::{note, root, run, temp_dir};
 
 #[test]
 fn man_and_completions_are_current() {
@@ -49,7 +49,7 @@ fn bash_completion_loads() {
         ))
         .output();
     let Ok(out) = out else {
-        eprintln!("SKIP: bash not available");
+        note("SKIP: bash not available");
         return;
     };
     assert!(
@@ -69,7 +69,7 @@ fn man_pages_render() {
         .output()
         .is_err()
     {
-        eprintln!("SKIP: man not installed");
+        note("SKIP: man not installed");
         return;
     }
     let mut pages = 0;
