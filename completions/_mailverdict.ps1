@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL')
             [CompletionResult]::new('spf', 'spf', [CompletionResultType]::ParameterValue, 'One SPF evaluation (RFC 7208) with its full evaluation trace')
+            [CompletionResult]::new('domain', 'domain', [CompletionResultType]::ParameterValue, 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Check many messages (mbox, Maildir, folders of .eml) in parallel')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions generated from this definition')
@@ -99,6 +100,24 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mailverdict;domain' {
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'A DKIM selector to check (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)')
+            [CompletionResult]::new('--nameserver', '--nameserver', [CompletionResultType]::ParameterName, 'DNS resolver to use instead of the system''s (repeatable)')
+            [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'Answer every DNS query from these zone files, never the network (repeatable)')
+            [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
+            [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
+            [CompletionResult]::new('--guess-selectors', '--guess-selectors', [CompletionResultType]::ParameterName, 'Also look for keys under common selector names')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Warnings fail the audit too (exit 1)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mailverdict;filter' {
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Total seconds for all checks; past it the message goes out with dmarc=temperror')
             [CompletionResult]::new('--add-header', '--add-header', [CompletionResultType]::ParameterName, 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)')
@@ -156,6 +175,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL')
             [CompletionResult]::new('spf', 'spf', [CompletionResultType]::ParameterValue, 'One SPF evaluation (RFC 7208) with its full evaluation trace')
+            [CompletionResult]::new('domain', 'domain', [CompletionResultType]::ParameterValue, 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Check many messages (mbox, Maildir, folders of .eml) in parallel')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions generated from this definition')
@@ -169,6 +189,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             break
         }
         'mailverdict;help;spf' {
+            break
+        }
+        'mailverdict;help;domain' {
             break
         }
         'mailverdict;help;filter' {

@@ -22,6 +22,9 @@ _mailverdict() {
             mailverdict,check)
                 cmd="mailverdict__subcmd__check"
                 ;;
+            mailverdict,domain)
+                cmd="mailverdict__subcmd__domain"
+                ;;
             mailverdict,filter)
                 cmd="mailverdict__subcmd__filter"
                 ;;
@@ -42,6 +45,9 @@ _mailverdict() {
                 ;;
             mailverdict__subcmd__help,check)
                 cmd="mailverdict__subcmd__help__subcmd__check"
+                ;;
+            mailverdict__subcmd__help,domain)
+                cmd="mailverdict__subcmd__help__subcmd__domain"
                 ;;
             mailverdict__subcmd__help,filter)
                 cmd="mailverdict__subcmd__help__subcmd__filter"
@@ -65,7 +71,7 @@ _mailverdict() {
 
     case "${cmd}" in
         mailverdict)
-            opts="-h -V --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help --version check trace spf filter batch generate-docs help"
+            opts="-h -V --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help --version check trace spf domain filter batch generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -258,6 +264,64 @@ _mailverdict() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailverdict__subcmd__domain)
+            opts="-h --selector --guess-selectors --strict --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json arh" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authserv-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-mta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailverdict__subcmd__filter)
             opts="-h --deadline --add-header --transport --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -375,7 +439,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__help)
-            opts="check trace spf filter batch generate-docs help"
+            opts="check trace spf domain filter batch generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,6 +467,20 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailverdict__subcmd__help__subcmd__domain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
             cand trace 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
             cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+            cand domain 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
             cand filter 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
             cand batch 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
             cand generate-docs 'Write the man pages and shell completions generated from this definition'
@@ -92,6 +93,23 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mailverdict;domain'= {
+            cand --selector 'A DKIM selector to check (repeatable)'
+            cand --format 'Output format'
+            cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand --guess-selectors 'Also look for keys under common selector names'
+            cand --strict 'Warnings fail the audit too (exit 1)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mailverdict;filter'= {
             cand --deadline 'Total seconds for all checks; past it the message goes out with dmarc=temperror'
             cand --add-header 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)'
@@ -146,6 +164,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
             cand trace 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
             cand spf 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+            cand domain 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
             cand filter 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
             cand batch 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
             cand generate-docs 'Write the man pages and shell completions generated from this definition'
@@ -156,6 +175,8 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
         &'mailverdict;help;trace'= {
         }
         &'mailverdict;help;spf'= {
+        }
+        &'mailverdict;help;domain'= {
         }
         &'mailverdict;help;filter'= {
         }

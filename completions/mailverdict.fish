@@ -43,6 +43,7 @@ complete -c mailverdict -n "__fish_mailverdict_needs_command" -s V -l version -d
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
@@ -102,6 +103,24 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l trusted-
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l helo-scope -d 'Evaluate the HELO identity instead of MAIL FROM'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l selector -d 'A DKIM selector to check (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l format -d 'Output format' -r -f -a "human\t'Human report with colour'
+json\t'One JSON document'
+arh\t'One RFC 8601 Authentication-Results header'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l color -d 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l timeout -d 'Seconds to wait for each DNS query' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l guess-selectors -d 'Also look for keys under common selector names'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l strict -d 'Warnings fail the audit too (exit 1)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; past it the message goes out with dmarc=temperror' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
 summary\t'X-Mailverdict-Summary: the one-line summary'"
@@ -155,10 +174,11 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf filter batch generate-docs help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf filter batch generate-docs help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf filter batch generate-docs help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf filter batch generate-docs help" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf filter batch generate-docs help" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf filter batch generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf filter batch generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -35,6 +35,8 @@ pub enum Command {
     Trace(TraceArgs),
     /// One SPF evaluation (RFC 7208) with its full evaluation trace
     Spf(SpfArgs),
+    /// Audit domains' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI
+    Domain(DomainArgs),
     /// Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results
     Filter(FilterArgs),
     /// Check many messages (mbox, Maildir, folders of .eml) in parallel
@@ -124,6 +126,22 @@ pub struct CheckArgs {
     /// Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender
     #[arg(long, value_name = "ADDR")]
     pub mail_from: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DomainArgs {
+    /// The domains to audit (queried concurrently)
+    #[arg(required = true, value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// A DKIM selector to check (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub selector: Vec<String>,
+    /// Also look for keys under common selector names
+    #[arg(long)]
+    pub guess_selectors: bool,
+    /// Warnings fail the audit too (exit 1)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

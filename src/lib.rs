@@ -10,6 +10,7 @@ pub mod config;
 pub mod dns;
 pub mod dnsbl;
 pub mod docs;
+pub mod domain;
 pub mod error;
 pub mod filter;
 pub mod input;
@@ -188,6 +189,24 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             Ok(code)
         }
         Command::Batch(args) => run_batch(&settings, args),
+        Command::Domain(args) => {
+            if settings.format == Format::Arh {
+                return Err(Error::Usage(
+                    "domain has no Authentication-Results form; use --format human or json".into(),
+                ));
+            }
+            let opts = domain::AuditOptions {
+                selectors: args.selector,
+                guess_selectors: args.guess_selectors,
+            };
+            let report = domain::audit(&settings.dns, &args.domains, &opts);
+            let text = match settings.format {
+                Format::Json => report::json::render(&report),
+                _ => report::human::domain(&report),
+            };
+            emit(&text)?;
+            Ok(domain::exit_code(&report, args.strict))
+        }
         Command::GenerateDocs { .. } => Ok(code::PASS),
     }
 }

@@ -539,6 +539,83 @@ fn trace_node(o: &mut String, n: &TraceNode, indent: &str) {
     }
 }
 
+pub fn domain(r: &crate::domain::DomainReport) -> String {
+    use crate::domain::findings::Severity;
+    let mut o = String::new();
+    for d in &r.domains {
+        let _ = writeln!(o, "{} {}", style::heading("Domain"), term(&d.domain));
+        if let Some(rec) = &d.spf.record {
+            let _ = writeln!(
+                o,
+                "  SPF    \"{}\" ({} lookups)",
+                term(&clip(rec, 200)),
+                d.spf.total_lookups
+            );
+        }
+        if let Some(rec) = &d.dmarc.record {
+            let _ = writeln!(
+                o,
+                "  DMARC  \"{}\" at _dmarc.{}",
+                term(&clip(rec, 200)),
+                opt(&d.dmarc.policy_domain)
+            );
+        }
+        if !d.mx.hosts.is_empty() {
+            let hosts: Vec<String> =
+                d.mx.hosts
+                    .iter()
+                    .map(|h| format!("{} {}", h.preference, term(&h.host)))
+                    .collect();
+            let _ = writeln!(o, "  MX     {}", hosts.join(", "));
+        }
+        for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+            for f in d.findings.iter().filter(|f| f.severity == severity) {
+                let word = match severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warn ",
+                    Severity::Info => "info ",
+                };
+                let _ = writeln!(
+                    o,
+                    "  {} {:<30} {}",
+                    styled_severity(word, severity),
+                    f.id,
+                    term(&f.message)
+                );
+                if let Some(fix) = &f.fix {
+                    let _ = writeln!(o, "  {:5} {:<30} fix: {}", "", "", term(fix));
+                }
+            }
+        }
+        if d.incomplete {
+            let _ = writeln!(
+                o,
+                "  (incomplete: DNS failures left part of the audit undone)"
+            );
+        }
+        o.push('\n');
+    }
+    let _ = writeln!(
+        o,
+        "{} error(s), {} warning(s) in {} domain(s){}",
+        r.errors,
+        r.warnings,
+        r.domains.len(),
+        if r.incomplete { "; incomplete" } else { "" }
+    );
+    o
+}
+
+fn styled_severity(word: &str, s: crate::domain::findings::Severity) -> String {
+    use crate::domain::findings::Severity;
+    use colored::Colorize;
+    match s {
+        Severity::Error => word.red().bold().to_string(),
+        Severity::Warning => word.yellow().bold().to_string(),
+        Severity::Info => word.dimmed().to_string(),
+    }
+}
+
 pub fn spf(s: &SpfReport) -> String {
     let mut o = String::new();
     let _ = writeln!(

@@ -10,6 +10,7 @@ mod conformance_spf;
 mod conformance_trace;
 mod differential_spf;
 mod docs;
+mod domain_cmd;
 mod filter_cmd;
 mod hostile;
 mod input;

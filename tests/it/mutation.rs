@@ -293,6 +293,7 @@ fn mutated_inputs_never_panic() {
         "v=STSv1; id=20261120T01",
         "v=DKIM1; k=rsa; t=y:s; h=sha256; s=email; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
         "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+        "v=TLSRPTv1; rua=mailto:tls@example.com,https://reports.example.com/v1",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -301,6 +302,7 @@ fn mutated_inputs_never_panic() {
         let text = String::from_utf8_lossy(r);
         let _ = mailverdict::auth::dmarc::parse(&text);
         let _ = mailverdict::transport::mta_sts::parse_txt(&text);
+        let _ = mailverdict::domain::parse_tls_rpt(&text);
         let _ = mailverdict::auth::dkim::key::KeyRecord::parse(&text);
         let _ = mailverdict::auth::tags::TagList::parse(&text);
     });

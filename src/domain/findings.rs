@@ -1,0 +1,82 @@
+//! Findings: one checklist item each, with a stable id (README "Finding ids"), a severity, a
+//! one-line reason and, where it helps, the fix.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub domain: String,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+/// Collects the findings of one domain.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub domain: String,
+    pub list: Vec<Finding>,
+    /// A DNS failure left part of the audit undone.
+    pub incomplete: bool,
+}
+
+impl Findings {
+    pub fn new(domain: &str) -> Findings {
+        Findings {
+            domain: domain.to_string(),
+            ..Findings::default()
+        }
+    }
+
+    fn push(&mut self, id: &'static str, severity: Severity, message: String, fix: Option<&str>) {
+        self.list.push(Finding {
+            id,
+            severity,
+            domain: self.domain.clone(),
+            message,
+            fix: fix.map(str::to_string),
+        });
+    }
+
+    pub fn error(&mut self, id: &'static str, message: String, fix: Option<&str>) {
+        self.push(id, Severity::Error, message, fix);
+    }
+
+    pub fn warning(&mut self, id: &'static str, message: String, fix: Option<&str>) {
+        self.push(id, Severity::Warning, message, fix);
+    }
+
+    pub fn info(&mut self, id: &'static str, message: String) {
+        self.push(id, Severity::Info, message, None);
+    }
+
+    /// A lookup that failed temporarily: the audit is incomplete.
+    pub fn dns_failure(&mut self, id: &'static str, message: String) {
+        self.incomplete = true;
+        self.push(
+            id,
+            Severity::Error,
+            message,
+            Some("retry; check the domain's name servers answer"),
+        );
+    }
+}

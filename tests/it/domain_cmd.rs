@@ -1,0 +1,198 @@
+//! `mailverdict domain`: findings with stable ids, severities and fixes; exit codes 0 / 1 / 75;
+//! several domains at once, each isolated; zone replay and a real DNS server.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::support::{DnsServer, run, testdata};
+
+fn audit(args: &[&str]) -> (i32, Value) {
+    let zone = testdata("domain/zone.db");
+    let mut all = vec!["domain", "--format", "json", "--dns-zone", zone.as_str()];
+    all.extend_from_slice(args);
+    let r = run(&all, None);
+    (r.code, r.json())
+}
+
+fn ids(v: &Value, domain: &str) -> BTreeSet<String> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["domain"] == domain)
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["severity"].as_str().unwrap_or("?"),
+                f["id"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+/// A well-configured domain has no error or warning: exit 0; the details are reported.
+#[test]
+fn good_domain_passes() {
+    let (code, v) = audit(&["good.test", "--selector", "s1"]);
+    assert_eq!(code, 0, "{}", v["findings"]);
+    assert_eq!(v["schema"], "mailverdict.domain.v1");
+    assert_eq!(
+        (v["errors"].as_u64(), v["warnings"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let d = &v["domains"][0];
+    assert_eq!(d["spf"]["total_lookups"], 2);
+    assert_eq!(
+        d["spf"]["tree"]["children"][0]["term"],
+        "include:_spf.good.test"
+    );
+    assert_eq!(d["dmarc"]["p"], "reject");
+    assert_eq!(d["dkim"][0]["key_bits"], 2048);
+    assert_eq!(d["mx"]["hosts"].as_array().map(Vec::len), Some(2));
+    assert_eq!(d["dane"][0]["dnssec"], "secure");
+    let got = ids(&v, "good.test");
+    for want in [
+        "info:dmarc.external-authorized",
+        "info:dane.ok",
+        "info:tls-rpt.ok",
+        "info:mta-sts.txt",
+        "info:bimi.present",
+        "info:dkim.key",
+    ] {
+        assert!(got.contains(want), "missing {want} in {got:?}");
+    }
+}
+
+/// Every kind of breakage gets its finding id and severity, and the limits name the term.
+#[test]
+fn broken_domain_findings() {
+    let (code, v) = audit(&[
+        "broken.test",
+        "--selector",
+        "weak",
+        "--selector",
+        "testing",
+        "--selector",
+        "absent",
+    ]);
+    assert_eq!(code, 1);
+    let got = ids(&v, "broken.test");
+    for want in [
+        "error:spf.too-many-lookups",
+        "error:spf.too-many-void-lookups",
+        "error:spf.include-broken",
+        "warning:spf.neutral-all",
+        "warning:spf.ptr",
+        "warning:dmarc.p-none",
+        "warning:dmarc.pct",
+        "error:dmarc.external-unauthorized",
+        "error:dkim.weak-key",
+        "warning:dkim.testing",
+        "error:dkim.missing",
+        "error:mx.cname",
+        "error:mx.unresolvable",
+        "error:mx.ip-literal",
+        "error:mta-sts.txt-syntax",
+        "error:tls-rpt.syntax",
+        "warning:dane.unsigned",
+        "warning:dane.pkix-usage",
+    ] {
+        assert!(got.contains(want), "missing {want} in {got:?}");
+    }
+    let spf = &v["domains"][0]["spf"];
+    assert_eq!(spf["total_lookups"], 12);
+    assert_eq!(spf["over_limit_at"], "a:gone3.broken.test");
+    let lookups = v["findings"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|f| f["id"] == "spf.too-many-lookups")
+        .expect("finding");
+    assert!(
+        lookups["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("flatten")
+    );
+}
+
+/// Null MX, duplicate records, an inherited organizational policy, and DNS failure (exit 75).
+#[test]
+fn special_cases_and_exit_codes() {
+    let (_, v) = audit(&["nullmx.test"]);
+    assert!(ids(&v, "nullmx.test").contains("info:mx.null"));
+    assert_eq!(v["domains"][0]["mx"]["null_mx"], true);
+    let (code, v) = audit(&["multi.test"]);
+    assert_eq!(code, 1);
+    let got = ids(&v, "multi.test");
+    assert!(
+        got.contains("error:spf.multiple") && got.contains("error:dmarc.multiple"),
+        "{got:?}"
+    );
+    let (_, v) = audit(&["sub.good.test"]);
+    assert!(ids(&v, "sub.good.test").contains("info:dmarc.inherited"));
+    assert_eq!(v["domains"][0]["dmarc"]["policy_domain"], "good.test");
+    let (code, v) = audit(&["flaky.test"]);
+    assert_eq!(code, 75, "a SERVFAIL leaves the audit incomplete");
+    assert_eq!(v["incomplete"], true);
+}
+
+/// Several domains in one run: each keeps its own findings; the exit code is the worst.
+/// --strict makes warnings fail.
+#[test]
+fn several_domains_and_strict() {
+    let (code, v) = audit(&["good.test", "broken.test", "--selector", "s1"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["domains"].as_array().map(Vec::len), Some(2));
+    assert!(ids(&v, "good.test").iter().all(|i| i.starts_with("info:")));
+    let (code, _) = audit(&["nullmx.test"]);
+    assert_eq!(code, 0, "warnings alone pass");
+    let (code, _) = audit(&["nullmx.test", "--strict"]);
+    assert_eq!(code, 1, "--strict fails on warnings");
+}
+
+/// The human checklist groups by severity and shows the fix.
+#[test]
+fn human_checklist() {
+    let zone = testdata("domain/zone.db");
+    let r = run(
+        &[
+            "domain",
+            "--color",
+            "never",
+            "--dns-zone",
+            &zone,
+            "broken.test",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("Domain broken.test\n"));
+    assert!(r.stdout.contains("  error spf.too-many-lookups"));
+    assert!(r.stdout.contains("fix: flatten includes"));
+    assert!(r.stdout.trim_end().ends_with("warning(s) in 1 domain(s)"));
+}
+
+/// The same audit against a real DNS server on loopback.
+#[test]
+fn live_dns_server() {
+    let zone = std::fs::read_to_string(testdata("domain/zone.db")).expect("zone");
+    let server = DnsServer::start(&zone);
+    let r = run(
+        &[
+            "domain",
+            "--format",
+            "json",
+            "--nameserver",
+            &server.nameserver(),
+            "broken.test",
+            "multi.test",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    assert!(ids(&v, "broken.test").contains("error:spf.too-many-lookups"));
+    assert!(ids(&v, "multi.test").contains("error:spf.multiple"));
+}
