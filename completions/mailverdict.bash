@@ -71,7 +71,7 @@ _mailverdict() {
 
     case "${cmd}" in
         mailverdict)
-            opts="-h -V --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help --version check trace spf domain filter batch generate-docs help"
+            opts="-h -V --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help --version check trace spf domain filter batch generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -113,6 +113,14 @@ _mailverdict() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -125,7 +133,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__batch)
-            opts="-j -h --jobs --shard --transport --dnsbl --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-j -h --jobs --shard --transport --dnsbl --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +191,14 @@ _mailverdict() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -195,7 +211,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__check)
-            opts="-h --dnsbl --ip --helo --mail-from --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-h --dnsbl --ip --helo --mail-from --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +269,14 @@ _mailverdict() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -265,7 +289,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__domain)
-            opts="-h --selector --guess-selectors --strict --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-h --selector --guess-selectors --strict --no-https --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +335,14 @@ _mailverdict() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -323,7 +355,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__filter)
-            opts="-h --deadline --add-header --transport --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-h --deadline --add-header --transport --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -373,6 +405,14 @@ _mailverdict() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -385,7 +425,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__generate__subcmd__docs)
-            opts="-h --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-h --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +464,14 @@ _mailverdict() {
                     return 0
                     ;;
                 --trusted-mta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -565,7 +613,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__spf)
-            opts="-h --ip --helo --mail-from --domain --helo-scope --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-h --ip --helo --mail-from --domain --helo-scope --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -623,6 +671,14 @@ _mailverdict() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -635,7 +691,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__trace)
-            opts="-h --dnsbl --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --max-size --help"
+            opts="-h --dnsbl --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -678,6 +734,14 @@ _mailverdict() {
                     return 0
                     ;;
                 --trusted-mta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

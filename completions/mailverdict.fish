@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mailverdict_global_optspecs
-    string join \n format= color= nameserver= dns-zone= record-dns= timeout= at= authserv-id= trusted-mta= max-size= h/help V/version
+    string join \n format= color= nameserver= dns-zone= record-dns= timeout= at= authserv-id= trusted-mta= connect-to= ca-file= max-size= h/help V/version
 end
 
 function __fish_mailverdict_needs_command
@@ -37,6 +37,8 @@ complete -c mailverdict -n "__fish_mailverdict_needs_command" -l timeout -d 'Sec
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -s V -l version -d 'Print version'
@@ -65,6 +67,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l timeou
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l dnsbl -d 'Look the origin IP up in this DNS blocklist zone (repeatable)' -r
@@ -81,6 +85,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l timeou
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l ip -d 'The connecting client\'s IP address' -r
@@ -100,6 +106,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l timeout 
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l helo-scope -d 'Evaluate the HELO identity instead of MAIL FROM'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -117,9 +125,12 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l timeo
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l guess-selectors -d 'Also look for keys under common selector names'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l strict -d 'Warnings fail the audit too (exit 1)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l no-https -d 'Do not fetch MTA-STS policies over HTTPS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; past it the message goes out with dmarc=temperror' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
@@ -137,6 +148,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l timeo
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -156,6 +169,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l timeou
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -172,6 +187,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'

@@ -96,6 +96,12 @@ pub struct GlobalArgs {
     /// An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)
     #[arg(long, global = true, value_name = "NAME|CIDR")]
     pub trusted_mta: Vec<String>,
+    /// Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)
+    #[arg(long, global = true, value_name = "HOST:PORT:ADDR:PORT")]
+    pub connect_to: Vec<String>,
+    /// Extra PEM trust anchors for HTTPS (MTA-STS policies)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Largest message accepted, e.g. 64M, 512K, 1000000
     #[arg(long, global = true, value_name = "SIZE", default_value = "64M")]
     pub max_size: String,
@@ -142,6 +148,9 @@ pub struct DomainArgs {
     /// Warnings fail the audit too (exit 1)
     #[arg(long)]
     pub strict: bool,
+    /// Do not fetch MTA-STS policies over HTTPS
+    #[arg(long)]
+    pub no_https: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,9 @@ pub struct Settings {
     pub authserv_id_given: bool,
     pub trusted: Vec<TrustedMta>,
     pub max_size: u64,
+    pub timeout: Duration,
+    pub connect_to: Vec<String>,
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 pub fn now() -> u64 {
@@ -133,6 +136,9 @@ impl Settings {
             authserv_id_given: g.authserv_id.is_some(),
             trusted,
             max_size,
+            timeout,
+            connect_to: g.connect_to.clone(),
+            ca_file: g.ca_file.clone(),
         })
     }
 }

@@ -195,9 +195,30 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     "domain has no Authentication-Results form; use --format human or json".into(),
                 ));
             }
+            let https = if args.no_https {
+                None
+            } else {
+                let connect_to = settings
+                    .connect_to
+                    .iter()
+                    .map(|c| {
+                        transport::https::ConnectTo::parse(c)
+                            .map_err(|e| Error::Usage(format!("--connect-to {c}: {e}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(
+                    transport::https::HttpsClient::new(
+                        settings.ca_file.as_deref(),
+                        connect_to,
+                        settings.timeout,
+                    )
+                    .map_err(Error::Usage)?,
+                )
+            };
             let opts = domain::AuditOptions {
                 selectors: args.selector,
                 guess_selectors: args.guess_selectors,
+                https,
             };
             let report = domain::audit(&settings.dns, &args.domains, &opts);
             let text = match settings.format {

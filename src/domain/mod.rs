@@ -54,10 +54,12 @@ pub const COMMON_SELECTORS: &[&str] = &[
     "sig1",
 ];
 
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct AuditOptions {
     pub selectors: Vec<String>,
     pub guess_selectors: bool,
+    /// Fetches MTA-STS policies; None leaves them unchecked.
+    pub https: Option<crate::transport::https::HttpsClient>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -103,6 +105,8 @@ pub struct DomainSection {
     pub dkim: Vec<SelectorSection>,
     pub mx: MxSection,
     pub mta_sts: mta_sts::TxtPosture,
+    /// The policy fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt.
+    pub mta_sts_policy: Option<mta_sts::Policy>,
     pub tls_rpt: Option<String>,
     pub dane: Vec<dane::MxTlsa>,
     pub bimi: Option<String>,
@@ -506,6 +510,112 @@ fn audit_mx(dns: &Dns, domain: &str, f: &mut Findings) -> MxSection {
     s
 }
 
+fn audit_mta_sts_policy(
+    dns: &Dns,
+    client: &crate::transport::https::HttpsClient,
+    domain: &str,
+    mx: &MxSection,
+    f: &mut Findings,
+) -> Option<mta_sts::Policy> {
+    let host = format!("mta-sts.{domain}");
+    let url = format!("https://{host}/.well-known/mta-sts.txt");
+    let response = match client.get(dns, &host, "/.well-known/mta-sts.txt", mta_sts::MAX_POLICY) {
+        Ok(r) => r,
+        Err(e) => {
+            f.error(
+                "mta-sts.policy-fetch-failed",
+                format!("{url}: {e}"),
+                Some("serve the policy over HTTPS with a certificate valid for the mta-sts host"),
+            );
+            return None;
+        }
+    };
+    if (300..400).contains(&response.status) {
+        f.error(
+            "mta-sts.redirect",
+            format!(
+                "{url} answers {} (redirect to {}): RFC 8461 forbids following it",
+                response.status,
+                response.header("Location").unwrap_or("?")
+            ),
+            Some("serve the policy at that URL directly"),
+        );
+        return None;
+    }
+    if response.status != 200 {
+        f.error(
+            "mta-sts.policy-fetch-failed",
+            format!("{url} answers HTTP {}", response.status),
+            Some("serve the policy with status 200"),
+        );
+        return None;
+    }
+    if !response
+        .header("Content-Type")
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/plain"))
+    {
+        f.warning(
+            "mta-sts.content-type",
+            format!("{url} is not served as text/plain"),
+            Some("set Content-Type: text/plain"),
+        );
+    }
+    let policy = match mta_sts::parse_policy(&String::from_utf8_lossy(&response.body)) {
+        Ok(p) => p,
+        Err(e) => {
+            f.error(
+                "mta-sts.policy-syntax",
+                format!("{url}: {e}"),
+                Some("fix the policy file"),
+            );
+            return None;
+        }
+    };
+    match policy.mode.as_str() {
+        "testing" => f.warning(
+            "mta-sts.mode-testing",
+            "MTA-STS mode testing: failures are reported, not enforced".into(),
+            Some("switch to mode: enforce once TLS-RPT reports are clean"),
+        ),
+        "none" => f.warning(
+            "mta-sts.mode-none",
+            "MTA-STS mode none: the policy is withdrawn".into(),
+            None,
+        ),
+        _ => f.info(
+            "mta-sts.policy",
+            format!(
+                "mode {}, max_age {}s, mx {}",
+                policy.mode,
+                policy.max_age,
+                policy.mx.join(", ")
+            ),
+        ),
+    }
+    if policy.max_age < 86_400 && policy.mode != "none" {
+        f.warning(
+            "mta-sts.max-age-short",
+            format!(
+                "max_age {}s: senders refetch often and the policy protects for under a day",
+                policy.max_age
+            ),
+            Some("use weeks (e.g. 604800 or more)"),
+        );
+    }
+    if policy.mode != "none" {
+        for host in &mx.hosts {
+            if !policy.mx.iter().any(|p| mta_sts::mx_matches(p, &host.host)) {
+                f.error(
+                    "mta-sts.mx-mismatch",
+                    format!("MX {} matches no mx: line of the policy: senders in enforce mode will not deliver to it", host.host),
+                    Some("add the MX to the policy (and change the id in _mta-sts)"),
+                );
+            }
+        }
+    }
+    Some(policy)
+}
+
 /// RFC 8460 §3: `v=TLSRPTv1; rua=<mailto:|https: URIs, comma-separated>`.
 pub fn parse_tls_rpt(text: &str) -> Result<Vec<String>, String> {
     let tags = TagList::parse(text).map_err(|e| e.to_string())?;
@@ -685,6 +795,10 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
             format!("no MTA-STS record at _mta-sts.{domain}: senders may deliver without TLS"),
         ),
     }
+    let mta_sts_policy = match (&sts.id, &opts.https) {
+        (Some(_), Some(client)) => audit_mta_sts_policy(dns, client, &domain, &mx, &mut f),
+        _ => None,
+    };
     let dane = if mx.null_mx {
         Vec::new()
     } else {
@@ -700,6 +814,7 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         dkim,
         mx,
         mta_sts: sts,
+        mta_sts_policy,
         tls_rpt,
         dane,
         bimi,
@@ -733,6 +848,7 @@ pub fn audit(dns: &Dns, domains: &[String], opts: &AuditOptions) -> DomainReport
                         dkim: Vec::new(),
                         mx: MxSection::default(),
                         mta_sts: mta_sts::TxtPosture::default(),
+                        mta_sts_policy: None,
                         tls_rpt: None,
                         dane: Vec::new(),
                         bimi: None,

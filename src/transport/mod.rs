@@ -2,6 +2,7 @@
 //! demand, and whether the hop into their MX used TLS.
 
 pub mod dane;
+pub mod https;
 pub mod mta_sts;
 
 use serde::Serialize;

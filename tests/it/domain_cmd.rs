@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{DnsServer, run, testdata};
+use crate::support::{DnsServer, HttpsServer, run, testdata};
 
 fn audit(args: &[&str]) -> (i32, Value) {
     let zone = testdata("domain/zone.db");
@@ -31,10 +31,38 @@ fn ids(v: &Value, domain: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// A well-configured domain has no error or warning: exit 0; the details are reported.
+const GOOD_POLICY: &[u8] = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.good.test\r\nmx: *.good.test\r\nmax_age: 604800\r\n";
+
+fn policy_server(status: &str, headers: &[&str], body: &[u8]) -> HttpsServer {
+    HttpsServer::start("mta-sts.good.test", status, headers, body)
+}
+
+/// Audit good.test with its MTA-STS policy served by a real HTTPS server.
+fn audit_good(server: &HttpsServer, extra: &[&str]) -> (i32, Value) {
+    let connect = server.connect_to("mta-sts.good.test");
+    let mut args = vec![
+        "good.test",
+        "--selector",
+        "s1",
+        "--ca-file",
+        server.ca_file.as_str(),
+        "--connect-to",
+        connect.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    audit(&args)
+}
+
+/// A well-configured domain has no error or warning: exit 0; the details are reported, the
+/// MTA-STS policy among them (fetched over HTTPS, certificate verified with --ca-file).
 #[test]
 fn good_domain_passes() {
-    let (code, v) = audit(&["good.test", "--selector", "s1"]);
+    let server = policy_server(
+        "HTTP/1.1 200 OK",
+        &["Content-Type: text/plain"],
+        GOOD_POLICY,
+    );
+    let (code, v) = audit_good(&server, &[]);
     assert_eq!(code, 0, "{}", v["findings"]);
     assert_eq!(v["schema"], "mailverdict.domain.v1");
     assert_eq!(
@@ -142,7 +170,7 @@ fn special_cases_and_exit_codes() {
 /// --strict makes warnings fail.
 #[test]
 fn several_domains_and_strict() {
-    let (code, v) = audit(&["good.test", "broken.test", "--selector", "s1"]);
+    let (code, v) = audit(&["good.test", "broken.test", "--selector", "s1", "--no-https"]);
     assert_eq!(code, 1);
     assert_eq!(v["domains"].as_array().map(Vec::len), Some(2));
     assert!(ids(&v, "good.test").iter().all(|i| i.starts_with("info:")));
@@ -195,4 +223,99 @@ fn live_dns_server() {
     let v = r.json();
     assert!(ids(&v, "broken.test").contains("error:spf.too-many-lookups"));
     assert!(ids(&v, "multi.test").contains("error:spf.multiple"));
+}
+
+/// MTA-STS policy problems, each against a real HTTPS server: an MX outside the policy,
+/// testing mode with a short max_age, a redirect (refused), a certificate from an unknown CA,
+/// a syntax error, an oversized policy.
+#[test]
+fn mta_sts_policy_problems() {
+    let mismatch = policy_server(
+        "HTTP/1.1 200 OK",
+        &["Content-Type: text/plain"],
+        b"version: STSv1\nmode: testing\nmx: mx1.good.test\nmax_age: 3600\n",
+    );
+    let (code, v) = audit_good(&mismatch, &[]);
+    assert_eq!(code, 1);
+    let got = ids(&v, "good.test");
+    for want in [
+        "error:mta-sts.mx-mismatch",
+        "warning:mta-sts.mode-testing",
+        "warning:mta-sts.max-age-short",
+    ] {
+        assert!(got.contains(want), "missing {want} in {got:?}");
+    }
+    let mx2 = v["findings"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|f| f["id"] == "mta-sts.mx-mismatch")
+        .expect("finding");
+    assert!(
+        mx2["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("MX mx2.good.test matches no mx")
+    );
+
+    let redirect = policy_server(
+        "HTTP/1.1 301 Moved Permanently",
+        &["Location: https://elsewhere.test/policy"],
+        b"",
+    );
+    let (_, v) = audit_good(&redirect, &[]);
+    let got = ids(&v, "good.test");
+    assert!(got.contains("error:mta-sts.redirect"), "{got:?}");
+
+    let good = policy_server(
+        "HTTP/1.1 200 OK",
+        &["Content-Type: text/plain"],
+        GOOD_POLICY,
+    );
+    let connect = good.connect_to("mta-sts.good.test");
+    let (_, v) = audit(&["good.test", "--selector", "s1", "--connect-to", &connect]);
+    let fetch = v["findings"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|f| f["id"] == "mta-sts.policy-fetch-failed")
+        .expect("untrusted certificate is a failure");
+    assert!(
+        fetch["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("certificate"),
+        "{fetch}"
+    );
+
+    let bad = policy_server(
+        "HTTP/1.1 200 OK",
+        &["Content-Type: application/json"],
+        b"{\"mode\": \"enforce\"}",
+    );
+    let got = ids(&audit_good(&bad, &[]).1, "good.test");
+    assert!(
+        got.contains("error:mta-sts.policy-syntax") && got.contains("warning:mta-sts.content-type"),
+        "{got:?}"
+    );
+
+    let huge = policy_server(
+        "HTTP/1.1 200 OK",
+        &["Content-Type: text/plain"],
+        &vec![b'x'; 100 * 1024],
+    );
+    let (_, v) = audit_good(&huge, &[]);
+    let fetch = v["findings"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|f| f["id"] == "mta-sts.policy-fetch-failed")
+        .expect("oversized policy");
+    assert!(
+        fetch["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limit"),
+        "{fetch}"
+    );
 }

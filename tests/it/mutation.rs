@@ -294,6 +294,7 @@ fn mutated_inputs_never_panic() {
         "v=DKIM1; k=rsa; t=y:s; h=sha256; s=email; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
         "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
         "v=TLSRPTv1; rua=mailto:tls@example.com,https://reports.example.com/v1",
+        "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.example.net\nmax_age: 604800\n",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -303,6 +304,7 @@ fn mutated_inputs_never_panic() {
         let _ = mailverdict::auth::dmarc::parse(&text);
         let _ = mailverdict::transport::mta_sts::parse_txt(&text);
         let _ = mailverdict::domain::parse_tls_rpt(&text);
+        let _ = mailverdict::transport::mta_sts::parse_policy(&text);
         let _ = mailverdict::auth::dkim::key::KeyRecord::parse(&text);
         let _ = mailverdict::auth::tags::TagList::parse(&text);
     });

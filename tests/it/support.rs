@@ -257,3 +257,79 @@ impl DnsServer {
         self.addr.to_string()
     }
 }
+
+/// A real HTTPS server on 127.0.0.1 (rustls, certificate from a test CA made with rcgen) that
+/// answers every request with one fixed response. `ca_file` is the CA for `--ca-file`.
+pub struct HttpsServer {
+    pub port: u16,
+    pub ca_file: String,
+}
+
+impl HttpsServer {
+    pub fn start(host: &str, status_line: &str, headers: &[&str], body: &[u8]) -> HttpsServer {
+        use std::io::{Read, Write};
+        let ca_key = rcgen::KeyPair::generate().expect("CA key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "mailverdict test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
+        let leaf = rcgen::CertificateParams::new(vec![host.to_string()])
+            .expect("leaf params")
+            .signed_by(&leaf_key, &issuer)
+            .expect("leaf cert");
+        let dir = temp_dir("https");
+        let ca_file = write_file(&dir, "ca.pem", ca_cert.pem().as_bytes());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)
+            .expect("server config");
+        let config = std::sync::Arc::new(config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mut response = format!(
+            "{status_line}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        )
+        .into_bytes();
+        for h in headers {
+            response.extend_from_slice(format!("{h}\r\n").as_bytes());
+        }
+        response.extend_from_slice(b"\r\n");
+        response.extend_from_slice(body);
+        std::thread::spawn(move || {
+            // Serves until the test process ends; each connection is handled in turn.
+            for stream in listener.incoming().flatten() {
+                let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+                    continue;
+                };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut tls = rustls::StreamOwned::new(conn, stream);
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tls.write_all(&response);
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            }
+        });
+        HttpsServer { port, ca_file }
+    }
+
+    /// `--connect-to` value that sends `host:443` here.
+    pub fn connect_to(&self, host: &str) -> String {
+        format!("{host}:443:127.0.0.1:{}", self.port)
+    }
+}
