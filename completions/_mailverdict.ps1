@@ -125,6 +125,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--guess-selectors', '--guess-selectors', [CompletionResultType]::ParameterName, 'Also look for keys under common selector names')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Warnings fail the audit too (exit 1)')
             [CompletionResult]::new('--no-https', '--no-https', [CompletionResultType]::ParameterName, 'Do not fetch MTA-STS policies over HTTPS')
+            [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

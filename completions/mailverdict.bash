@@ -289,7 +289,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__domain)
-            opts="-h --selector --guess-selectors --strict --no-https --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --selector --guess-selectors --strict --no-https --probe --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

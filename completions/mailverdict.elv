@@ -118,6 +118,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --guess-selectors 'Also look for keys under common selector names'
             cand --strict 'Warnings fail the audit too (exit 1)'
             cand --no-https 'Do not fetch MTA-STS policies over HTTPS'
+            cand --probe 'Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -131,6 +131,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l max-s
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l guess-selectors -d 'Also look for keys under common selector names'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l strict -d 'Warnings fail the audit too (exit 1)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l no-https -d 'Do not fetch MTA-STS policies over HTTPS'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l probe -d 'Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; past it the message goes out with dmarc=temperror' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'

@@ -151,6 +151,9 @@ pub struct DomainArgs {
     /// Do not fetch MTA-STS policies over HTTPS
     #[arg(long)]
     pub no_https: bool,
+    /// Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry
+    #[arg(long)]
+    pub probe: bool,
 }
 
 #[derive(Debug, Args)]

@@ -195,17 +195,28 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     "domain has no Authentication-Results form; use --format human or json".into(),
                 ));
             }
+            let connect_to = settings
+                .connect_to
+                .iter()
+                .map(|c| {
+                    transport::https::ConnectTo::parse(c)
+                        .map_err(|e| Error::Usage(format!("--connect-to {c}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let probe = args.probe.then(|| domain::ProbeSettings {
+                connect_to: connect_to.clone(),
+                ca_file: settings.ca_file.clone(),
+                timeout: settings.timeout,
+                // Certificate expiry is judged at --at when given.
+                now: i64::try_from(match settings.at {
+                    config::At::Fixed(t) => t,
+                    config::At::Arrival => settings.now,
+                })
+                .unwrap_or(i64::MAX),
+            });
             let https = if args.no_https {
                 None
             } else {
-                let connect_to = settings
-                    .connect_to
-                    .iter()
-                    .map(|c| {
-                        transport::https::ConnectTo::parse(c)
-                            .map_err(|e| Error::Usage(format!("--connect-to {c}: {e}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
                 Some(
                     transport::https::HttpsClient::new(
                         settings.ca_file.as_deref(),
@@ -219,6 +230,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 selectors: args.selector,
                 guess_selectors: args.guess_selectors,
                 https,
+                probe,
             };
             let report = domain::audit(&settings.dns, &args.domains, &opts);
             let text = match settings.format {

@@ -12,6 +12,9 @@ pub struct MxTlsa {
     pub dnssec: Dnssec,
     /// Records present and validated: DANE applies and TLS is mandatory.
     pub usable: bool,
+    /// (usage, selector, matching, data) of each record, for the STARTTLS probe.
+    #[serde(skip)]
+    pub parsed: Vec<(u8, u8, u8, Vec<u8>)>,
     pub error: Option<String>,
 }
 
@@ -23,14 +26,24 @@ pub fn lookup(dns: &Dns, host: &str, port: u16) -> MxTlsa {
         records: Vec::new(),
         dnssec,
         usable: false,
+        parsed: Vec::new(),
         error: None,
     };
     match answer {
         Ok(records) => {
-            out.records = of_type(&records, RecordType::Tlsa)
-                .filter(|r| matches!(r, Rdata::Tlsa { .. }))
-                .map(ToString::to_string)
-                .collect();
+            for r in of_type(&records, RecordType::Tlsa) {
+                if let Rdata::Tlsa {
+                    usage,
+                    selector,
+                    matching,
+                    data,
+                } = r
+                {
+                    out.records.push(r.to_string());
+                    out.parsed
+                        .push((*usage, *selector, *matching, data.clone()));
+                }
+            }
             out.usable = !out.records.is_empty() && dnssec == Dnssec::Secure;
         }
         Err(f) if f.is_temporary() => out.error = Some(format!("TLSA lookup {name} failed: {f}")),

@@ -76,25 +76,7 @@ impl HttpsClient {
         connect_to: Vec<ConnectTo>,
         timeout: Duration,
     ) -> Result<HttpsClient, String> {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        if let Some(path) = ca_file {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!(
-                    "--ca-file {} holds no PEM certificate",
-                    path.display()
-                ));
-            }
-            for c in certs {
-                roots
-                    .add(c)
-                    .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-            }
-        }
+        let roots = root_store(ca_file)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -199,6 +181,30 @@ impl HttpsClient {
         }
         parse_response(&raw, max_body)
     }
+}
+
+/// Mozilla's roots plus the PEM certificates of `--ca-file`.
+pub fn root_store(ca_file: Option<&std::path::Path>) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "--ca-file {} holds no PEM certificate",
+                path.display()
+            ));
+        }
+        for c in certs {
+            roots
+                .add(c)
+                .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+        }
+    }
+    Ok(roots)
 }
 
 fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {

@@ -4,6 +4,8 @@
 pub mod dane;
 pub mod https;
 pub mod mta_sts;
+pub mod starttls;
+pub mod x509;
 
 use serde::Serialize;
 

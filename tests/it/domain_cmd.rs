@@ -319,3 +319,82 @@ fn mta_sts_policy_problems() {
         "{fetch}"
     );
 }
+
+/// `--probe` against real STARTTLS responders: TLS details and a DANE-EE match; a TLSA record
+/// that matches nothing; no STARTTLS where DANE demands it; an expiring and an expired
+/// certificate (judged at --at).
+#[test]
+fn probe_starttls() {
+    let dir = crate::support::temp_dir("probe");
+    let run_probe = |server: &crate::support::SmtpServer,
+                     tlsa: &str,
+                     extra: &[&str]|
+     -> (i32, Value) {
+        let zone = format!(
+            "$ORIGIN probe.test.\n@ MX 10 mx1.probe.test.\nmx1 A 127.0.0.1\n_25._tcp.mx1 TLSA 3 1 1 {tlsa}\n;! _25._tcp.mx1.probe.test. TLSA SECURE\n"
+        );
+        let zone_file =
+            crate::support::write_file(&dir, &format!("zone{}.db", server.port), zone.as_bytes());
+        let connect = format!("mx1.probe.test:25:127.0.0.1:{}", server.port);
+        let mut args = vec![
+            "domain",
+            "--format",
+            "json",
+            "--probe",
+            "--dns-zone",
+            &zone_file,
+            "--ca-file",
+            &server.ca_file,
+            "--connect-to",
+            &connect,
+            "probe.test",
+        ];
+        args.extend_from_slice(extra);
+        let r = run(&args, None);
+        (r.code, r.json())
+    };
+    let good = crate::support::SmtpServer::start("mx1.probe.test", true, None);
+    let (_, v) = run_probe(&good, &good.spki_sha256.clone(), &[]);
+    let probe = &v["domains"][0]["probes"][0];
+    assert_eq!(probe["starttls"], true, "{probe}");
+    assert_eq!(probe["dane_match"], true);
+    assert_eq!(probe["pkix_valid"], true, "{probe}");
+    assert!(
+        probe["tls_version"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("TLSv1"),
+        "{probe}"
+    );
+    let got = ids(&v, "probe.test");
+    assert!(
+        got.contains("info:probe.dane-match") && got.contains("info:probe.tls"),
+        "{got:?}"
+    );
+
+    let (_, v) = run_probe(&good, &"AB".repeat(32), &[]);
+    assert!(ids(&v, "probe.test").contains("error:probe.dane-mismatch"));
+
+    let plain = crate::support::SmtpServer::start("mx1.probe.test", false, None);
+    let (_, v) = run_probe(&plain, &plain.spki_sha256.clone(), &[]);
+    assert!(
+        ids(&v, "probe.test").contains("error:probe.no-starttls"),
+        "{}",
+        v["findings"]
+    );
+
+    let expiring = crate::support::SmtpServer::start("mx1.probe.test", true, Some((2030, 1, 1)));
+    let tlsa = expiring.spki_sha256.clone();
+    let (_, v) = run_probe(&expiring, &tlsa, &["--at", "2029-12-25T00:00:00Z"]);
+    assert!(
+        ids(&v, "probe.test").contains("warning:probe.cert-expiring"),
+        "{}",
+        v["findings"]
+    );
+    let (_, v) = run_probe(&expiring, &tlsa, &["--at", "2030-02-01T00:00:00Z"]);
+    assert!(
+        ids(&v, "probe.test").contains("error:probe.cert-expired"),
+        "{}",
+        v["findings"]
+    );
+}

@@ -333,3 +333,97 @@ impl HttpsServer {
         format!("{host}:443:127.0.0.1:{}", self.port)
     }
 }
+
+/// A real SMTP server on 127.0.0.1 that offers STARTTLS (or not) and presents a certificate for
+/// `host` from a test CA. `spki_sha256` is the hex SHA-256 of its key (a TLSA 3 1 1 record).
+pub struct SmtpServer {
+    pub port: u16,
+    pub ca_file: String,
+    pub spki_sha256: String,
+}
+
+impl SmtpServer {
+    pub fn start(host: &str, starttls: bool, not_after: Option<(i32, u8, u8)>) -> SmtpServer {
+        use std::io::{BufRead, Write};
+        let ca_key = rcgen::KeyPair::generate().expect("CA key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
+        let mut leaf_params =
+            rcgen::CertificateParams::new(vec![host.to_string()]).expect("params");
+        if let Some((y, m, d)) = not_after {
+            leaf_params.not_after = rcgen::date_time_ymd(y, m, d);
+        }
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
+        // SubjectPublicKeyInfo from rcgen's PEM, independent of the parser under test.
+        let pem = leaf_key.public_key_pem();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let spki = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("SPKI base64")
+        };
+        let spki_sha256: String = ring::digest::digest(&ring::digest::SHA256, &spki)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        let ca_file = write_file(&temp_dir("smtp"), "ca.pem", ca_cert.pem().as_bytes());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = std::sync::Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("protocols")
+                .with_no_client_auth()
+                .with_single_cert(vec![leaf.der().clone()], key)
+                .expect("server config"),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let greeting_host = host.to_string();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let Ok(read_half) = stream.try_clone() else {
+                    continue;
+                };
+                let mut reader = std::io::BufReader::new(read_half);
+                let mut writer = stream;
+                let mut line = String::new();
+                let _ = writer.write_all(format!("220 {greeting_host} ESMTP test\r\n").as_bytes());
+                let _ = reader.read_line(&mut line);
+                let caps = if starttls {
+                    "250-8BITMIME\r\n250 STARTTLS\r\n"
+                } else {
+                    "250 8BITMIME\r\n"
+                };
+                let _ = writer.write_all(format!("250-{greeting_host}\r\n{caps}").as_bytes());
+                line.clear();
+                let _ = reader.read_line(&mut line);
+                if !line.to_ascii_uppercase().starts_with("STARTTLS") {
+                    continue;
+                }
+                let _ = writer.write_all(b"220 2.0.0 ready\r\n");
+                let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
+                    continue;
+                };
+                let mut sock = writer;
+                while conn.is_handshaking() {
+                    if conn.complete_io(&mut sock).is_err() {
+                        break;
+                    }
+                }
+                let _ = conn.complete_io(&mut sock);
+            }
+        });
+        SmtpServer {
+            port,
+            ca_file,
+            spki_sha256,
+        }
+    }
+}
