@@ -71,7 +71,7 @@ _mailverdict() {
 
     case "${cmd}" in
         mailverdict)
-            opts="-h -V --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help --version check trace spf domain filter batch generate-docs help"
+            opts="-h -V --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help --version check trace spf domain filter batch generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -90,6 +90,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -133,7 +137,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__batch)
-            opts="-j -h --jobs --shard --transport --dnsbl --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-j -h --jobs --shard --transport --dnsbl --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +172,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -211,7 +219,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__check)
-            opts="-h --dnsbl --ip --helo --mail-from --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --dnsbl --ip --helo --mail-from --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,6 +254,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -289,7 +301,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__domain)
-            opts="-h --selector --guess-selectors --strict --no-https --probe --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --selector --guess-selectors --strict --no-https --probe --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +324,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -355,7 +371,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__filter)
-            opts="-h --deadline --add-header --transport --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --deadline --add-header --transport --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +398,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -425,7 +445,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__generate__subcmd__docs)
-            opts="-h --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +464,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -613,7 +637,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__spf)
-            opts="-h --ip --helo --mail-from --domain --helo-scope --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --ip --helo --mail-from --domain --helo-scope --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -648,6 +672,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -691,7 +719,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__trace)
-            opts="-h --dnsbl --format --color --nameserver --dns-zone --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --dnsbl --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +742,10 @@ _mailverdict() {
                     return 0
                     ;;
                 --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mailverdict_global_optspecs
-    string join \n format= color= nameserver= dns-zone= record-dns= timeout= at= authserv-id= trusted-mta= connect-to= ca-file= max-size= h/help V/version
+    string join \n format= color= nameserver= dns-zone= trust-anchor= record-dns= timeout= at= authserv-id= trusted-mta= connect-to= ca-file= max-size= h/help V/version
 end
 
 function __fish_mailverdict_needs_command
@@ -32,6 +32,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
@@ -62,6 +63,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
@@ -80,6 +82,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
@@ -101,6 +104,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
@@ -120,6 +124,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
@@ -144,6 +149,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
@@ -165,6 +171,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
@@ -183,6 +190,7 @@ always\t''
 never\t''"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l timeout -d 'Seconds to wait for each DNS query' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r

@@ -80,6 +80,10 @@ pub struct GlobalArgs {
     /// Answer every DNS query from these zone files, never the network (repeatable)
     #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["nameserver", "record_dns"])]
     pub dns_zone: Vec<PathBuf>,
+    /// DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root's, for the
+    /// validating lookups DANE needs
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
     /// Write every DNS answer seen as a zone file that --dns-zone replays
     #[arg(long, global = true, value_name = "FILE")]
     pub record_dns: Option<PathBuf>,

@@ -108,7 +108,11 @@ impl Settings {
         let backend: Box<dyn Resolve> = if !g.dns_zone.is_empty() {
             Box::new(zone::Zone::from_files(&g.dns_zone)?)
         } else {
-            let live = Box::new(live::Live::new(&nameservers, timeout)?);
+            let live = Box::new(live::Live::new(
+                &nameservers,
+                timeout,
+                g.trust_anchor.clone(),
+            )?);
             match &g.record_dns {
                 Some(path) => Box::new(live::Recording::new(live, path)?),
                 None => live,

@@ -24,11 +24,30 @@ pub struct Live {
     validating: OnceLock<Option<TokioResolver>>,
     config: ResolverConfig,
     opts: ResolverOpts,
+    /// `--trust-anchor`: DNSKEY records replacing the root anchors for validation.
+    trust_anchor: Option<std::sync::Arc<hickory_proto::dnssec::TrustAnchors>>,
 }
 
 impl Live {
     /// `nameservers` empty means the system configuration (`/etc/resolv.conf`).
-    pub fn new(nameservers: &[SocketAddr], timeout: Duration) -> Result<Live, DnsSetupError> {
+    pub fn new(
+        nameservers: &[SocketAddr],
+        timeout: Duration,
+        trust_anchor: Option<std::path::PathBuf>,
+    ) -> Result<Live, DnsSetupError> {
+        // Loaded here, once: hickory's builder does not read ResolverOpts::trust_anchor itself.
+        let trust_anchor = trust_anchor
+            .map(|path| {
+                hickory_proto::dnssec::TrustAnchors::from_file(&path)
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| {
+                        DnsSetupError::Resolver(format!(
+                            "cannot use --trust-anchor {}: {e}",
+                            path.display()
+                        ))
+                    })
+            })
+            .transpose()?;
         let setup = |e: &dyn std::fmt::Display| DnsSetupError::Resolver(e.to_string());
         let (config, mut opts) = if nameservers.is_empty() {
             hickory_resolver::system_conf::read_system_conf().map_err(|e| setup(&e))?
@@ -74,6 +93,7 @@ impl Live {
             validating: OnceLock::new(),
             config,
             opts,
+            trust_anchor,
         })
     }
 
@@ -83,13 +103,15 @@ impl Live {
                 let mut opts = self.opts.clone();
                 opts.validate = true;
                 let _guard = self.runtime.enter();
-                TokioResolver::builder_with_config(
+                let mut builder = TokioResolver::builder_with_config(
                     self.config.clone(),
                     TokioRuntimeProvider::default(),
                 )
-                .with_options(opts)
-                .build()
-                .ok()
+                .with_options(opts);
+                if let Some(anchors) = &self.trust_anchor {
+                    builder = builder.with_trust_anchor(anchors.clone());
+                }
+                builder.build().ok()
             })
             .as_ref()
     }

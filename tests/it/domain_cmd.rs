@@ -398,3 +398,85 @@ fn probe_starttls() {
         v["findings"]
     );
 }
+
+/// DANE end to end: a DNSSEC-signed zone served by hickory-server is validated by our live
+/// resolver from a test trust anchor (--trust-anchor), so its TLSA records are secure and DANE
+/// applies; without the anchor (the root's keys) nothing in it is reported secure.
+#[test]
+fn dane_with_a_dnssec_signed_zone() {
+    let zone = "dane.test. MX 10 mx.dane.test.\n\
+mx.dane.test. A 192.0.2.25\n\
+_25._tcp.mx.dane.test. TLSA 3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6\n\
+dane.test. TXT \"v=spf1 -all\"\n\
+_dmarc.dane.test. TXT \"v=DMARC1; p=reject; rua=mailto:d@dane.test\"\n";
+    let server = crate::support::SignedDnsServer::start(zone, "dane.test.");
+    let dir = crate::support::temp_dir("anchor");
+    let anchor = crate::support::write_file(&dir, "anchor.db", server.anchor.as_bytes());
+    let ns = server.addr.to_string();
+    let r = run(
+        &[
+            "domain",
+            "--format",
+            "json",
+            "--timeout",
+            "3",
+            "--nameserver",
+            &ns,
+            "--trust-anchor",
+            &anchor,
+            "--no-https",
+            "dane.test",
+        ],
+        None,
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let v = r.json();
+    let dane = &v["domains"][0]["dane"][0];
+    assert_eq!(dane["mx"], "mx.dane.test");
+    assert_eq!(dane["dnssec"], "secure", "{dane}");
+    assert_eq!(dane["usable"], true);
+    assert!(
+        ids(&v, "dane.test").contains("info:dane.ok"),
+        "{}",
+        v["findings"]
+    );
+
+    let r = run(
+        &[
+            "domain",
+            "--format",
+            "json",
+            "--timeout",
+            "3",
+            "--nameserver",
+            &ns,
+            "--no-https",
+            "dane.test",
+        ],
+        None,
+    );
+    let v = r.json();
+    assert_ne!(
+        v["domains"][0]["dane"][0]["dnssec"], "secure",
+        "no chain from the root anchors"
+    );
+
+    let bad = crate::support::write_file(&dir, "bad.db", b"dane.test. 3600 IN DNSKEY garbage\n");
+    let r = run(
+        &[
+            "domain",
+            "--nameserver",
+            &ns,
+            "--trust-anchor",
+            &bad,
+            "dane.test",
+        ],
+        None,
+    );
+    assert_eq!(
+        r.code, 75,
+        "an unusable trust anchor stops the run: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--trust-anchor"));
+}

@@ -216,36 +216,41 @@ impl RequestHandler for ZoneHandler {
     }
 }
 
+/// Serve `handler` on 127.0.0.1: UDP on port 0, then TCP on the same port (for truncated
+/// answers). The runtime keeps the server alive while the returned value lives.
+fn serve<H: RequestHandler>(handler: H) -> (SocketAddr, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let addr = runtime.block_on(async {
+        let mut server = Server::new(handler);
+        for _ in 0..20 {
+            let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+                .await
+                .expect("udp bind");
+            let addr = udp.local_addr().expect("addr");
+            if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
+                server.register_socket(udp);
+                server.register_listener(tcp, Duration::from_secs(5), 65_535);
+                tokio::spawn(async move {
+                    let _ = server.block_until_done().await;
+                });
+                return addr;
+            }
+        }
+        panic!("no free UDP+TCP port pair on 127.0.0.1");
+    });
+    (addr, runtime)
+}
+
 impl DnsServer {
     pub fn start(zone_text: &str) -> DnsServer {
         let mut zone = Zone::default();
         zone.add_text(zone_text).expect("test zone parses");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let addr = runtime.block_on(async {
-            let handler = ZoneHandler {
-                zone: Arc::new(zone),
-            };
-            let mut server = Server::new(handler);
-            // UDP on port 0, then TCP on the same port (for truncated answers).
-            for _ in 0..20 {
-                let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
-                    .await
-                    .expect("udp bind");
-                let addr = udp.local_addr().expect("addr");
-                if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
-                    server.register_socket(udp);
-                    server.register_listener(tcp, Duration::from_secs(5), 65_535);
-                    tokio::spawn(async move {
-                        let _ = server.block_until_done().await;
-                    });
-                    return addr;
-                }
-            }
-            panic!("no free UDP+TCP port pair on 127.0.0.1");
+        let (addr, runtime) = serve(ZoneHandler {
+            zone: Arc::new(zone),
         });
         DnsServer {
             addr,
@@ -424,6 +429,112 @@ impl SmtpServer {
             port,
             ca_file,
             spki_sha256,
+        }
+    }
+}
+
+/// A DNSSEC-signed zone (ECDSA P-256, NSEC) served by hickory-server's own in-memory zone
+/// handler on 127.0.0.1; `anchor` is its DNSKEY in zone-file form, for `--trust-anchor`.
+pub struct SignedDnsServer {
+    pub addr: SocketAddr,
+    pub anchor: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl SignedDnsServer {
+    pub fn start(zone_text: &str, origin: &str) -> SignedDnsServer {
+        use hickory_proto::dnssec::crypto::EcdsaSigningKey;
+        use hickory_proto::dnssec::rdata::DNSKEY;
+        use hickory_proto::dnssec::{Algorithm, DnssecSigner, SigningKey};
+        use hickory_proto::rr::LowerName;
+        use hickory_proto::rr::rdata::SOA;
+        use hickory_server::store::in_memory::InMemoryZoneHandler;
+        use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+        let origin_name = Name::from_ascii(origin).expect("origin");
+        let mut handler =
+            InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::empty(
+                origin_name.clone(),
+                ZoneType::Primary,
+                AxfrPolicy::Deny,
+                Some(hickory_server::dnssec::NxProofKind::Nsec),
+            );
+        let soa = SOA::new(
+            Name::from_ascii(format!("ns.{origin}")).expect("ns"),
+            Name::from_ascii(format!("admin.{origin}")).expect("admin"),
+            1,
+            3600,
+            600,
+            86_400,
+            300,
+        );
+        handler.upsert_mut(
+            Record::from_rdata(origin_name.clone(), 300, RData::SOA(soa)),
+            1,
+        );
+        let mut zone = Zone::default();
+        zone.add_text(zone_text).expect("signed zone text parses");
+        for line in zone_text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with(';') && !l.starts_with('$'))
+        {
+            let owner = line.split_whitespace().next().expect("owner");
+            let owner = owner.trim_end_matches('.');
+            for rtype in [
+                RecordType::A,
+                RecordType::Aaaa,
+                RecordType::Mx,
+                RecordType::Txt,
+                RecordType::Tlsa,
+            ] {
+                if let Ok(records) = zone.query(owner, rtype) {
+                    for r in records.iter().filter(|r| r.rdata.rtype() == rtype) {
+                        let rec = match &r.rdata {
+                            Rdata::Tlsa {
+                                usage,
+                                selector,
+                                matching,
+                                data,
+                            } => Some(Record::from_rdata(
+                                name_of(&r.owner),
+                                r.ttl,
+                                RData::TLSA(hickory_proto::rr::rdata::TLSA::new(
+                                    (*usage).into(),
+                                    (*selector).into(),
+                                    (*matching).into(),
+                                    data.clone(),
+                                )),
+                            )),
+                            _ => to_hickory(r),
+                        };
+                        if let Some(rec) = rec {
+                            handler.upsert_mut(rec, 1);
+                        }
+                    }
+                }
+            }
+        }
+        let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).expect("key");
+        let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).expect("key");
+        let public = key.to_public_key().expect("public key");
+        let dnskey = DNSKEY::from_key(&public);
+        let anchor = format!("{origin} 3600 IN DNSKEY {dnskey}\n");
+        let signer = DnssecSigner::new(
+            dnskey,
+            Box::new(key),
+            origin_name.clone(),
+            Duration::from_secs(30 * 86_400),
+        );
+        handler
+            .add_zone_signing_key_mut(signer)
+            .expect("signing key");
+        handler.secure_zone_mut().expect("zone signed");
+        let mut catalog = Catalog::new();
+        catalog.upsert(LowerName::from(&origin_name), vec![Arc::new(handler)]);
+        let (addr, runtime) = serve(catalog);
+        SignedDnsServer {
+            addr,
+            anchor,
+            _runtime: runtime,
         }
     }
 }
