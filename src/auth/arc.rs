@@ -223,6 +223,29 @@ fn arc_params(tags: &TagList, kind: SigKind) -> Result<SigParams, String> {
     Ok(params)
 }
 
+/// The usable key for an AMS or seal: DNS trouble stays temperror, everything else fails the
+/// chain.
+fn arc_key(
+    dns: &Dns,
+    params: &SigParams,
+    part: &str,
+) -> Result<key::PublicKey, (AuthResult, String)> {
+    let rec = lookup_key(dns, &params.selector, &params.domain).map_err(|p| {
+        let (r, e) = p.result_and_reason(&params.selector, &params.domain);
+        let r = if r == AuthResult::Temperror {
+            r
+        } else {
+            AuthResult::Fail
+        };
+        (r, format!("{part}: {e}"))
+    })?;
+    if let Some((_, e)) = key_unusable(params, &rec) {
+        return Err((AuthResult::Fail, format!("{part}: {e}")));
+    }
+    rec.key
+        .ok_or_else(|| (AuthResult::Fail, format!("{part}: key revoked")))
+}
+
 fn verify_ams(
     msg: &Message,
     dns: &Dns,
@@ -237,24 +260,8 @@ fn verify_ams(
             "AMS h= includes ARC-Seal, which it must not sign".into(),
         ));
     }
-    let rec = lookup_key(dns, &params.selector, &params.domain).map_err(|p| {
-        let (r, e) = p.result_and_reason(&params.selector, &params.domain);
-        (
-            if r == AuthResult::Temperror {
-                r
-            } else {
-                AuthResult::Fail
-            },
-            format!("AMS: {e}"),
-        )
-    })?;
-    if let Some((_, e)) = key_unusable(&params, &rec) {
-        return Err(perm(format!("AMS: {e}")));
-    }
-    let Some(key) = &rec.key else {
-        return Err(perm("AMS: key revoked".into()));
-    };
-    match check_crypto(&params, key, msg, bodies, field) {
+    let key = arc_key(dns, &params, "AMS")?;
+    match check_crypto(&params, &key, msg, bodies, field) {
         CryptoOutcome::Pass => Ok(()),
         CryptoOutcome::BodyHashMismatch | CryptoOutcome::BodyTooShort => Err(perm(
             "AMS body hash mismatch (body altered after this hop signed)".into(),
@@ -286,23 +293,7 @@ fn verify_seal(
             "ARC-Seal i={i} has cv={cv}, expected cv={expected}"
         )));
     }
-    let rec = lookup_key(dns, &params.selector, &params.domain).map_err(|p| {
-        let (r, e) = p.result_and_reason(&params.selector, &params.domain);
-        (
-            if r == AuthResult::Temperror {
-                r
-            } else {
-                AuthResult::Fail
-            },
-            format!("ARC-Seal: {e}"),
-        )
-    })?;
-    if let Some((_, e)) = key_unusable(&params, &rec) {
-        return Err(perm(format!("ARC-Seal: {e}")));
-    }
-    let Some(key) = &rec.key else {
-        return Err(perm("ARC-Seal: key revoked".into()));
-    };
+    let key = arc_key(dns, &params, "ARC-Seal")?;
     // The seal covers every set up to its own, in instance order, AAR, AMS, AS (§5.1.1).
     let mut data = Vec::with_capacity(4096);
     for j in 1..=i {
@@ -317,7 +308,7 @@ fn verify_seal(
     if data.ends_with(b"\r\n") {
         data.truncate(data.len() - 2);
     }
-    if key::verify(key, params.hash, &data, &params.b) {
+    if key::verify(&key, params.hash, &data, &params.b) {
         return Ok(());
     }
     Err(perm(format!("ARC-Seal i={i} signature did not verify")))

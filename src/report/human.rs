@@ -144,18 +144,13 @@ pub fn check(r: &CheckReport) -> String {
         );
     }
 
-    if let Some(ip) = &r.iprev {
-        let _ = writeln!(
-            o,
-            "\n{}: {} — {}",
-            style::heading("iprev"),
-            style::result(ip.result),
-            term(&ip.reason)
-        );
-    }
-    dnsbl_lines(&mut o, &r.dnsbl);
-    transport_section(&mut o, &r.transport);
-    authres_section(&mut o, &r.authentication_results);
+    path_extras(
+        &mut o,
+        r.iprev.as_ref(),
+        &r.dnsbl,
+        &r.transport,
+        &r.authentication_results,
+    );
     if !r.errors.is_empty() {
         let _ = writeln!(o, "\n{}", style::heading("Notes"));
         for e in &r.errors {
@@ -382,6 +377,29 @@ fn authres_section(o: &mut String, fields: &[FieldReport]) {
     }
 }
 
+/// What `check` and `trace` both show after the path: iprev, DNSBL, transport, existing
+/// Authentication-Results.
+fn path_extras(
+    o: &mut String,
+    iprev: Option<&super::model::IprevReport>,
+    dnsbl: &[DnsblResult],
+    transport: &[DomainTransport],
+    authres: &[FieldReport],
+) {
+    if let Some(ip) = iprev {
+        let _ = writeln!(
+            o,
+            "\n{}: {} — {}",
+            style::heading("iprev"),
+            style::result(ip.result),
+            term(&ip.reason)
+        );
+    }
+    dnsbl_lines(o, dnsbl);
+    transport_section(o, transport);
+    authres_section(o, authres);
+}
+
 fn transport_section(o: &mut String, list: &[DomainTransport]) {
     if list.is_empty() {
         return;
@@ -433,18 +451,13 @@ pub fn trace(r: &TraceReport) -> String {
     );
     hop_table(&mut o, p, "");
     path_notes(&mut o, p, "");
-    if let Some(ip) = &r.iprev {
-        let _ = writeln!(
-            o,
-            "\n{}: {} — {}",
-            style::heading("iprev"),
-            style::result(ip.result),
-            term(&ip.reason)
-        );
-    }
-    dnsbl_lines(&mut o, &r.dnsbl);
-    transport_section(&mut o, &r.transport);
-    authres_section(&mut o, &r.authentication_results);
+    path_extras(
+        &mut o,
+        r.iprev.as_ref(),
+        &r.dnsbl,
+        &r.transport,
+        &r.authentication_results,
+    );
     o
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{conformance, note, run, temp_dir, txt_rdata, write_file};
+use crate::support::{conformance, mail_auth_sample, note, run, temp_dir, txt_rdata, write_file};
 
 #[derive(serde::Deserialize)]
 struct Scenario {
@@ -26,14 +26,21 @@ fn zone_of(records: &BTreeMap<String, String>) -> String {
         .collect()
 }
 
-#[test]
-fn arc_validation_suite() {
-    let Some(dir) = conformance("arc") else {
-        return;
-    };
+/// One suite test run through the binary.
+struct Case {
+    scenario: String,
+    name: String,
+    cv: String,
+    run: crate::support::Run,
+}
+
+/// Run the validation-suite tests whose names `take` accepts, each through `check --format
+/// json` with its scenario's TXT records served by zone replay.
+fn run_suite(tag: &str, take: impl Fn(&str) -> bool) -> Option<Vec<Case>> {
+    let dir = conformance("arc")?;
     let yaml = std::fs::read_to_string(dir.join("arc-draft-validation-tests.yml")).expect("suite");
-    let tmp = temp_dir("arcsuite");
-    let (mut passed, mut total, mut failures) = (0, 0, Vec::new());
+    let tmp = temp_dir(tag);
+    let mut out = Vec::new();
     for (n, doc) in serde_yaml_ng::Deserializer::from_str(&yaml).enumerate() {
         let scenario: Scenario = serde::Deserialize::deserialize(doc).expect("scenario");
         let zone = write_file(
@@ -41,19 +48,13 @@ fn arc_validation_suite() {
             &format!("zone{n}.db"),
             zone_of(&scenario.txt_records).as_bytes(),
         );
-        for (name, test) in &scenario.tests {
-            total += 1;
-            // "" marks chains a previous hop already sealed with cv=fail (see the suite notes).
-            let expected = match test.cv.trim().to_ascii_lowercase().as_str() {
-                "" => "fail".to_string(),
-                other => other.to_string(),
-            };
+        for (name, test) in scenario.tests.iter().filter(|(name, _)| take(name)) {
             let file = write_file(
                 &tmp,
                 &format!("{name}.eml"),
                 test.message.replace('\n', "\r\n").as_bytes(),
             );
-            let r = run(
+            let run = run(
                 &[
                     "check",
                     "--format",
@@ -66,35 +67,60 @@ fn arc_validation_suite() {
                 ],
                 None,
             );
-            let got = if r.code == 65 {
-                // No header at all: not a message, so certainly no ARC sets.
-                "none".to_string()
+            out.push(Case {
+                scenario: scenario.description.clone(),
+                name: name.clone(),
+                cv: test.cv.clone(),
+                run,
+            });
+        }
+    }
+    Some(out)
+}
+
+#[test]
+fn arc_validation_suite() {
+    let Some(cases) = run_suite("arcsuite", |_| true) else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for case in &cases {
+        // "" marks chains a previous hop already sealed with cv=fail (see the suite notes).
+        let expected = match case.cv.trim().to_ascii_lowercase().as_str() {
+            "" => "fail".to_string(),
+            other => other.to_string(),
+        };
+        let r = &case.run;
+        let got = if r.code == 65 {
+            // No header at all: not a message, so certainly no ARC sets.
+            "none".to_string()
+        } else {
+            r.json()["arc"]["result"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string()
+        };
+        if got != expected {
+            let reason = if r.code == 65 {
+                r.stderr.clone()
             } else {
-                r.json()["arc"]["result"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string()
+                r.json()["arc"]["reason"].to_string()
             };
-            if got == expected {
-                passed += 1;
-            } else {
-                let reason = if r.code == 65 {
-                    r.stderr.clone()
-                } else {
-                    r.json()["arc"]["reason"].to_string()
-                };
-                failures.push(format!(
-                    "{} / {name}: expected {expected}, got {got} ({reason})",
-                    scenario.description
-                ));
-            }
+            failures.push(format!(
+                "{} / {}: expected {expected}, got {got} ({reason})",
+                case.scenario, case.name
+            ));
         }
     }
     for f in &failures {
         note(&format!("ARC suite mismatch: {f}"));
     }
-    note(&format!("ARC validation suite: {passed}/{total} pass"));
-    assert_eq!(total, 171);
+    note(&format!(
+        "ARC validation suite: {}/{} pass",
+        cases.len() - failures.len(),
+        cases.len()
+    ));
+    assert_eq!(cases.len(), 171);
     assert!(failures.is_empty(), "{} ARC tests failed", failures.len());
 }
 
@@ -109,19 +135,7 @@ fn arc_real_world_samples() {
         ("001.txt", vec!["pass", "pass", "fail"]),
         ("002.txt", vec!["pass"]),
     ] {
-        let text = std::fs::read_to_string(dir.join(file)).expect("sample");
-        let (dns, message) = text.split_once("\n\n").expect("DNS part and message");
-        let zone: String = dns
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(owner, rec)| format!("{owner}. IN TXT {}\n", txt_rdata(rec)))
-            .collect();
-        let zone_file = write_file(&tmp, &format!("{file}.db"), zone.as_bytes());
-        let msg_file = write_file(
-            &tmp,
-            &format!("{file}.eml"),
-            message.replace('\n', "\r\n").as_bytes(),
-        );
+        let (zone_file, msg_file) = mail_auth_sample(&dir.join(file), &tmp);
         let r = run(
             &[
                 "check",
@@ -156,11 +170,6 @@ type Where = (&'static str, Option<u64>, Option<&'static str>, Option<u64>);
 /// Which instance and which part failed, and oldest-pass, on chosen suite messages.
 #[test]
 fn arc_failure_location_and_oldest_pass() {
-    let Some(dir) = conformance("arc") else {
-        return;
-    };
-    let yaml = std::fs::read_to_string(dir.join("arc-draft-validation-tests.yml")).expect("suite");
-    let tmp = temp_dir("arcwhere");
     let wanted: BTreeMap<&str, Where> = [
         ("cv_pass_i2_1_ams1_invalid", ("pass", None, None, Some(2))),
         ("cv_pass_i3_1", ("pass", None, None, Some(1))),
@@ -177,43 +186,17 @@ fn arc_failure_location_and_oldest_pass() {
     ]
     .into_iter()
     .collect();
-    let mut checked = 0;
-    for (n, doc) in serde_yaml_ng::Deserializer::from_str(&yaml).enumerate() {
-        let scenario: Scenario = serde::Deserialize::deserialize(doc).expect("scenario");
-        let zone = write_file(
-            &tmp,
-            &format!("zone{n}.db"),
-            zone_of(&scenario.txt_records).as_bytes(),
-        );
-        for (name, test) in &scenario.tests {
-            let Some((result, instance, part, oldest)) = wanted.get(name.as_str()) else {
-                continue;
-            };
-            let file = write_file(
-                &tmp,
-                &format!("{name}.eml"),
-                test.message.replace('\n', "\r\n").as_bytes(),
-            );
-            let r = run(
-                &[
-                    "check",
-                    "--format",
-                    "json",
-                    "--dns-zone",
-                    &zone,
-                    "--ip",
-                    "192.0.2.1",
-                    &file,
-                ],
-                None,
-            );
-            let arc = &r.json()["arc"];
-            assert_eq!(arc["result"], *result, "{name}: {arc}");
-            assert_eq!(arc["failing_instance"].as_u64(), *instance, "{name}: {arc}");
-            assert_eq!(arc["failing_part"].as_str(), *part, "{name}: {arc}");
-            assert_eq!(arc["oldest_pass"].as_u64(), *oldest, "{name}: {arc}");
-            checked += 1;
-        }
+    let Some(cases) = run_suite("arcwhere", |name| wanted.contains_key(name)) else {
+        return;
+    };
+    for case in &cases {
+        let (result, instance, part, oldest) = wanted[case.name.as_str()];
+        let name = &case.name;
+        let arc = &case.run.json()["arc"];
+        assert_eq!(arc["result"], result, "{name}: {arc}");
+        assert_eq!(arc["failing_instance"].as_u64(), instance, "{name}: {arc}");
+        assert_eq!(arc["failing_part"].as_str(), part, "{name}: {arc}");
+        assert_eq!(arc["oldest_pass"].as_u64(), oldest, "{name}: {arc}");
     }
-    assert_eq!(checked, wanted.len());
+    assert_eq!(cases.len(), wanted.len());
 }

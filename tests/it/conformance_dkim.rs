@@ -1,7 +1,7 @@
 //! The DKIM corpus from ../shared/conformance/dkim (mail-auth's resources): every signature
 //! verifies at the corpus's fixed time (--at 1667843664).
 
-use crate::support::{check_json, conformance, note, temp_dir, txt_rdata, write_file};
+use crate::support::{check_json, conformance, mail_auth_sample, note, temp_dir};
 
 #[test]
 fn dkim_corpus_verifies_at_its_time() {
@@ -18,23 +18,11 @@ fn dkim_corpus_verifies_at_its_time() {
     let tmp = temp_dir("dkimcorpus");
     let (mut passed, mut total) = (0, 0);
     for path in &files {
-        let text = std::fs::read_to_string(path).expect("corpus file");
-        let (dns, message) = text.split_once("\n\n").expect("DNS part and message");
-        let zone: String = dns
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(owner, rec)| format!("{owner}. IN TXT {}\n", txt_rdata(rec)))
-            .collect();
+        let (zone_file, msg_file) = mail_auth_sample(path, &tmp);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let zone_file = write_file(&tmp, &format!("{name}.db"), zone.as_bytes());
-        let msg_file = write_file(
-            &tmp,
-            &format!("{name}.eml"),
-            message.replace('\n', "\r\n").as_bytes(),
-        );
         let (_, v) = check_json(
             &zone_file,
             &msg_file,

@@ -5,25 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::support::{DnsServer, note, root, run};
-
-/// xorshift64*: a fixed seed makes every run generate the same corpus.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use crate::support::{DnsServer, Rng, note, root, run};
 
 const DOMAINS: usize = 14;
 

@@ -15,6 +15,14 @@ fn audit(args: &[&str]) -> (i32, Value) {
     (r.code, r.json())
 }
 
+/// The first finding with `id`; `what` says why the test expects it.
+fn finding<'a>(v: &'a Value, id: &str, what: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .and_then(|list| list.iter().find(|f| f["id"] == id))
+        .unwrap_or_else(|| panic!("no {id} finding ({what}): {}", v["findings"]))
+}
+
 fn ids(v: &Value, domain: &str) -> BTreeSet<String> {
     v["findings"]
         .as_array()
@@ -131,12 +139,7 @@ fn broken_domain_findings() {
     let spf = &v["domains"][0]["spf"];
     assert_eq!(spf["total_lookups"], 12);
     assert_eq!(spf["over_limit_at"], "a:gone3.broken.test");
-    let lookups = v["findings"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|f| f["id"] == "spf.too-many-lookups")
-        .expect("finding");
+    let lookups = finding(&v, "spf.too-many-lookups", "finding");
     assert!(
         lookups["fix"]
             .as_str()
@@ -245,12 +248,7 @@ fn mta_sts_policy_problems() {
     ] {
         assert!(got.contains(want), "missing {want} in {got:?}");
     }
-    let mx2 = v["findings"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|f| f["id"] == "mta-sts.mx-mismatch")
-        .expect("finding");
+    let mx2 = finding(&v, "mta-sts.mx-mismatch", "finding");
     assert!(
         mx2["message"]
             .as_str()
@@ -274,12 +272,11 @@ fn mta_sts_policy_problems() {
     );
     let connect = good.connect_to("mta-sts.good.test");
     let (_, v) = audit(&["good.test", "--selector", "s1", "--connect-to", &connect]);
-    let fetch = v["findings"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|f| f["id"] == "mta-sts.policy-fetch-failed")
-        .expect("untrusted certificate is a failure");
+    let fetch = finding(
+        &v,
+        "mta-sts.policy-fetch-failed",
+        "untrusted certificate is a failure",
+    );
     assert!(
         fetch["message"]
             .as_str()
@@ -305,12 +302,7 @@ fn mta_sts_policy_problems() {
         &vec![b'x'; 100 * 1024],
     );
     let (_, v) = audit_good(&huge, &[]);
-    let fetch = v["findings"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|f| f["id"] == "mta-sts.policy-fetch-failed")
-        .expect("oversized policy");
+    let fetch = finding(&v, "mta-sts.policy-fetch-failed", "oversized policy");
     assert!(
         fetch["message"]
             .as_str()

@@ -12,25 +12,7 @@ use mailverdict::config::At;
 use mailverdict::dns::Dns;
 use mailverdict::dns::zone::Zone;
 
-use crate::support::{note, root, run, temp_dir, testdata, write_file};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
+use crate::support::{Rng, note, root, run, temp_dir, testdata, write_file};
 
 /// Fragments that steer mutations into the interesting grammar.
 const DICT: &[&[u8]] = &[

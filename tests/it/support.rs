@@ -16,6 +16,30 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 use mailverdict::dns::zone::Zone;
 use mailverdict::dns::{Failure, Rdata, RecordType, Resolve};
 
+/// xorshift64*: a fixed seed makes every run generate the same cases.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -110,6 +134,30 @@ pub fn note(line: &str) {
 /// A zone-file TXT rdata: the text as 255-octet strings of one record.
 pub fn txt_rdata(text: &str) -> String {
     Rdata::Txt(text.as_bytes().chunks(255).map(<[u8]>::to_vec).collect()).to_string()
+}
+
+/// A file in mail-auth's corpus format (TXT records "owner text" per line, a blank line, the
+/// message with LF endings) written out as a zone file and a CRLF message; returns both paths.
+pub fn mail_auth_sample(path: &Path, dir: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(path).expect("corpus file");
+    let (dns, message) = text.split_once("\n\n").expect("DNS part and message");
+    let zone: String = dns
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(owner, rec)| format!("{owner}. IN TXT {}\n", txt_rdata(rec)))
+        .collect();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (
+        write_file(dir, &format!("{name}.db"), zone.as_bytes()),
+        write_file(
+            dir,
+            &format!("{name}.eml"),
+            message.replace('\n', "\r\n").as_bytes(),
+        ),
+    )
 }
 
 pub fn temp_dir(tag: &str) -> PathBuf {
@@ -263,6 +311,55 @@ impl DnsServer {
     }
 }
 
+/// A test CA (written to `ca.pem` for `--ca-file`) and a leaf for `host` signed by it,
+/// ready for a rustls server.
+struct TestPki {
+    ca_file: String,
+    leaf_key: rcgen::KeyPair,
+    leaf: rcgen::Certificate,
+}
+
+impl TestPki {
+    fn new(host: &str, not_after: Option<(i32, u8, u8)>) -> TestPki {
+        let ca_key = rcgen::KeyPair::generate().expect("CA key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "mailverdict test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
+        let mut leaf_params =
+            rcgen::CertificateParams::new(vec![host.to_string()]).expect("leaf params");
+        if let Some((y, m, d)) = not_after {
+            leaf_params.not_after = rcgen::date_time_ymd(y, m, d);
+        }
+        let leaf = leaf_params
+            .signed_by(&leaf_key, &issuer)
+            .expect("leaf cert");
+        let ca_file = write_file(&temp_dir("pki"), "ca.pem", ca_cert.pem().as_bytes());
+        TestPki {
+            ca_file,
+            leaf_key,
+            leaf,
+        }
+    }
+
+    fn server_config(&self) -> std::sync::Arc<rustls::ServerConfig> {
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.leaf_key.serialize_der().into());
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        std::sync::Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("protocols")
+                .with_no_client_auth()
+                .with_single_cert(vec![self.leaf.der().clone()], key)
+                .expect("server config"),
+        )
+    }
+}
+
 /// A real HTTPS server on 127.0.0.1 (rustls, certificate from a test CA made with rcgen) that
 /// answers every request with one fixed response. `ca_file` is the CA for `--ca-file`.
 pub struct HttpsServer {
@@ -273,30 +370,9 @@ pub struct HttpsServer {
 impl HttpsServer {
     pub fn start(host: &str, status_line: &str, headers: &[&str], body: &[u8]) -> HttpsServer {
         use std::io::{Read, Write};
-        let ca_key = rcgen::KeyPair::generate().expect("CA key");
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "mailverdict test CA");
-        let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
-        let issuer = rcgen::Issuer::new(ca_params, ca_key);
-        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
-        let leaf = rcgen::CertificateParams::new(vec![host.to_string()])
-            .expect("leaf params")
-            .signed_by(&leaf_key, &issuer)
-            .expect("leaf cert");
-        let dir = temp_dir("https");
-        let ca_file = write_file(&dir, "ca.pem", ca_cert.pem().as_bytes());
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocols")
-            .with_no_client_auth()
-            .with_single_cert(vec![leaf.der().clone()], key)
-            .expect("server config");
-        let config = std::sync::Arc::new(config);
+        let pki = TestPki::new(host, None);
+        let config = pki.server_config();
+        let ca_file = pki.ca_file;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let mut response = format!(
@@ -350,18 +426,8 @@ pub struct SmtpServer {
 impl SmtpServer {
     pub fn start(host: &str, starttls: bool, not_after: Option<(i32, u8, u8)>) -> SmtpServer {
         use std::io::{BufRead, Write};
-        let ca_key = rcgen::KeyPair::generate().expect("CA key");
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
-        let issuer = rcgen::Issuer::new(ca_params, ca_key);
-        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
-        let mut leaf_params =
-            rcgen::CertificateParams::new(vec![host.to_string()]).expect("params");
-        if let Some((y, m, d)) = not_after {
-            leaf_params.not_after = rcgen::date_time_ymd(y, m, d);
-        }
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
+        let pki = TestPki::new(host, not_after);
+        let leaf_key = &pki.leaf_key;
         // SubjectPublicKeyInfo from rcgen's PEM, independent of the parser under test.
         let pem = leaf_key.public_key_pem();
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -376,17 +442,8 @@ impl SmtpServer {
             .iter()
             .map(|b| format!("{b:02X}"))
             .collect();
-        let ca_file = write_file(&temp_dir("smtp"), "ca.pem", ca_cert.pem().as_bytes());
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let config = std::sync::Arc::new(
-            rustls::ServerConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("protocols")
-                .with_no_client_auth()
-                .with_single_cert(vec![leaf.der().clone()], key)
-                .expect("server config"),
-        );
+        let config = pki.server_config();
+        let ca_file = pki.ca_file.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let greeting_host = host.to_string();
