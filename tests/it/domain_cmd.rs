@@ -323,7 +323,7 @@ fn probe_starttls() {
                      extra: &[&str]|
      -> (i32, Value) {
         let zone = format!(
-            "$ORIGIN probe.test.\n@ MX 10 mx1.probe.test.\nmx1 A 127.0.0.1\n_25._tcp.mx1 TLSA 3 1 1 {tlsa}\n;! _25._tcp.mx1.probe.test. TLSA SECURE\n"
+            "$ORIGIN probe.test.\n@ MX 10 mx1.probe.test.\nmx1 A 127.0.0.1\n_25._tcp.mx1 TLSA {tlsa}\n;! _25._tcp.mx1.probe.test. TLSA SECURE\n"
         );
         let zone_file =
             crate::support::write_file(&dir, &format!("zone{}.db", server.port), zone.as_bytes());
@@ -346,7 +346,7 @@ fn probe_starttls() {
         (r.code, r.json())
     };
     let good = crate::support::SmtpServer::start("mx1.probe.test", true, None);
-    let (_, v) = run_probe(&good, &good.spki_sha256.clone(), &[]);
+    let (_, v) = run_probe(&good, &format!("3 1 1 {}", good.spki_sha256), &[]);
     let probe = &v["domains"][0]["probes"][0];
     assert_eq!(probe["starttls"], true, "{probe}");
     assert_eq!(probe["dane_match"], true);
@@ -364,11 +364,17 @@ fn probe_starttls() {
         "{got:?}"
     );
 
-    let (_, v) = run_probe(&good, &"AB".repeat(32), &[]);
+    let (_, v) = run_probe(&good, &format!("2 0 1 {}", good.ca_sha256), &[]);
+    assert_eq!(
+        v["domains"][0]["probes"][0]["dane"], "TLSA 2 0 1 matches chain certificate 2",
+        "DANE-TA against the CA the server sends"
+    );
+
+    let (_, v) = run_probe(&good, &format!("3 1 1 {}", "AB".repeat(32)), &[]);
     assert!(ids(&v, "probe.test").contains("error:probe.dane-mismatch"));
 
     let plain = crate::support::SmtpServer::start("mx1.probe.test", false, None);
-    let (_, v) = run_probe(&plain, &plain.spki_sha256.clone(), &[]);
+    let (_, v) = run_probe(&plain, &format!("3 1 1 {}", plain.spki_sha256), &[]);
     assert!(
         ids(&v, "probe.test").contains("error:probe.no-starttls"),
         "{}",
@@ -376,7 +382,7 @@ fn probe_starttls() {
     );
 
     let expiring = crate::support::SmtpServer::start("mx1.probe.test", true, Some((2030, 1, 1)));
-    let tlsa = expiring.spki_sha256.clone();
+    let tlsa = format!("3 1 1 {}", expiring.spki_sha256);
     let (_, v) = run_probe(&expiring, &tlsa, &["--at", "2029-12-25T00:00:00Z"]);
     assert!(
         ids(&v, "probe.test").contains("warning:probe.cert-expiring"),

@@ -315,6 +315,7 @@ impl DnsServer {
 /// ready for a rustls server.
 struct TestPki {
     ca_file: String,
+    ca: rcgen::Certificate,
     leaf_key: rcgen::KeyPair,
     leaf: rcgen::Certificate,
 }
@@ -341,6 +342,7 @@ impl TestPki {
         let ca_file = write_file(&temp_dir("pki"), "ca.pem", ca_cert.pem().as_bytes());
         TestPki {
             ca_file,
+            ca: ca_cert,
             leaf_key,
             leaf,
         }
@@ -354,7 +356,8 @@ impl TestPki {
                 .with_safe_default_protocol_versions()
                 .expect("protocols")
                 .with_no_client_auth()
-                .with_single_cert(vec![self.leaf.der().clone()], key)
+                // The chain as servers usually send it: leaf, then the CA (DANE-TA matches it).
+                .with_single_cert(vec![self.leaf.der().clone(), self.ca.der().clone()], key)
                 .expect("server config"),
         )
     }
@@ -421,6 +424,8 @@ pub struct SmtpServer {
     pub port: u16,
     pub ca_file: String,
     pub spki_sha256: String,
+    /// Hex SHA-256 of the CA certificate (a TLSA 2 0 1 record).
+    pub ca_sha256: String,
 }
 
 impl SmtpServer {
@@ -444,6 +449,11 @@ impl SmtpServer {
             .collect();
         let config = pki.server_config();
         let ca_file = pki.ca_file.clone();
+        let ca_sha256: String = ring::digest::digest(&ring::digest::SHA256, pki.ca.der())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let greeting_host = host.to_string();
@@ -486,6 +496,7 @@ impl SmtpServer {
             port,
             ca_file,
             spki_sha256,
+            ca_sha256,
         }
     }
 }
