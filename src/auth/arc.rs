@@ -74,8 +74,14 @@ pub fn validate(msg: &Message, dns: &Dns, bodies: &Bodies) -> ArcReport {
     if sets.is_empty() && structure_error.is_none() {
         return report(AuthResult::None, "no ARC sets in the message".into(), 0);
     }
+    // Each set's AMS, verified once: the chain check and the per-set report both need them.
+    let ams: BTreeMap<usize, AmsResult> = sets
+        .iter()
+        .filter(|(_, set)| set.ams.len() == 1)
+        .map(|(&i, set)| (i, verify_ams(msg, dns, bodies, set.ams[0])))
+        .collect();
     let instances = sets.keys().next_back().copied().unwrap_or(0);
-    let mut out = match check_chain(msg, dns, bodies, &sets, instances, structure_error) {
+    let mut out = match check_chain(dns, &sets, &ams, instances, structure_error) {
         Ok(oldest) => {
             let mut r = report(
                 AuthResult::Pass,
@@ -94,16 +100,18 @@ pub fn validate(msg: &Message, dns: &Dns, bodies: &Bodies) -> ArcReport {
     };
     out.sets = sets
         .iter()
-        .map(|(&i, set)| describe_set(i, set, msg, dns, bodies, &out))
+        .map(|(&i, set)| describe_set(i, set, ams.get(&i), &out))
         .collect();
     out
 }
 
+/// An AMS check: pass, or the result and reason of its failure.
+type AmsResult = Result<(), (AuthResult, String)>;
+
 fn check_chain(
-    msg: &Message,
     dns: &Dns,
-    bodies: &Bodies,
     sets: &BTreeMap<usize, Set>,
+    ams: &BTreeMap<usize, AmsResult>,
     n: usize,
     structure_error: Option<String>,
 ) -> Result<usize, Failed> {
@@ -145,10 +153,12 @@ fn check_chain(
             format!("instance {n} sealed the chain with cv=fail"),
         ));
     }
-    verify_ams(msg, dns, bodies, sets[&n].ams[0]).map_err(|(r, e)| Failed(r, Some(n), "ams", e))?;
+    ams[&n]
+        .clone()
+        .map_err(|(r, e)| Failed(r, Some(n), "ams", e))?;
     let mut oldest = n;
     for i in (1..n).rev() {
-        if verify_ams(msg, dns, bodies, sets[&i].ams[0]).is_err() {
+        if ams[&i].is_err() {
             break;
         }
         oldest = i;
@@ -314,21 +324,12 @@ fn verify_seal(
     Err(perm(format!("ARC-Seal i={i} signature did not verify")))
 }
 
-fn describe_set(
-    i: usize,
-    set: &Set,
-    msg: &Message,
-    dns: &Dns,
-    bodies: &Bodies,
-    chain: &ArcReport,
-) -> ArcSetReport {
+fn describe_set(i: usize, set: &Set, ams: Option<&AmsResult>, chain: &ArcReport) -> ArcSetReport {
     let seal = set.seal.first().and_then(|f| seal_tags(f).ok());
-    let ams_result = match set.ams.first() {
-        Some(f) if set.ams.len() == 1 => match verify_ams(msg, dns, bodies, f) {
-            Ok(()) => AuthResult::Pass,
-            Err((r, _)) => r,
-        },
-        _ => AuthResult::Permerror,
+    let ams_result = match ams {
+        Some(Ok(())) => AuthResult::Pass,
+        Some(Err((r, _))) => *r,
+        None => AuthResult::Permerror,
     };
     let seal_failed =
         chain.failing_instance == Some(i) && chain.failing_part.as_deref() == Some("as");
