@@ -61,7 +61,8 @@ pub fn check(r: &CheckReport) -> String {
     );
     let _ = writeln!(o, "  Date:       {}", opt(&m.date));
 
-    path_section(&mut o, r);
+    o.push('\n');
+    path_section(&mut o, &r.path, "  ");
 
     let _ = writeln!(
         o,
@@ -281,17 +282,17 @@ fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
     }
 }
 
-fn path_section(o: &mut String, r: &CheckReport) {
-    let p = &r.path;
+/// The Path heading, hop table and notes (`check` indents the table under its heading).
+fn path_section(o: &mut String, p: &PathInfo, indent: &str) {
     let _ = writeln!(
         o,
-        "\n{} ({} hop(s), {} trusted, marked *)",
+        "{} ({} hop(s), {} trusted, marked *)",
         style::heading("Path"),
         p.hops.len(),
         p.trusted_hops
     );
-    hop_table(o, p, "  ");
-    path_notes(o, p, "  ");
+    hop_table(o, p, indent);
+    path_notes(o, p, indent);
 }
 
 fn dnsbl_lines(o: &mut String, list: &[DnsblResult]) {
@@ -441,16 +442,7 @@ fn transport_section(o: &mut String, list: &[DomainTransport]) {
 
 pub fn trace(r: &TraceReport) -> String {
     let mut o = String::new();
-    let p = &r.path;
-    let _ = writeln!(
-        o,
-        "{} ({} hop(s), {} trusted, marked *)",
-        style::heading("Path"),
-        p.hops.len(),
-        p.trusted_hops
-    );
-    hop_table(&mut o, p, "");
-    path_notes(&mut o, p, "");
+    path_section(&mut o, &r.path, "");
     path_extras(
         &mut o,
         r.iprev.as_ref(),
