@@ -748,26 +748,6 @@ fn audit_mta_sts_policy(
     Some(policy)
 }
 
-/// RFC 8460 §3: `v=TLSRPTv1; rua=<mailto:|https: URIs, comma-separated>`.
-pub fn parse_tls_rpt(text: &str) -> Result<Vec<String>, String> {
-    let tags = TagList::parse(text).map_err(|e| e.to_string())?;
-    if tags.names().next() != Some("v") || tags.get("v") != Some("TLSRPTv1") {
-        return Err("record does not start with v=TLSRPTv1".into());
-    }
-    let rua = tags.get("rua").ok_or("no rua= tag")?;
-    let uris: Vec<String> = rua.split(',').map(|u| u.trim().to_string()).collect();
-    for u in &uris {
-        let ok = u
-            .strip_prefix("mailto:")
-            .is_some_and(|a| crate::message::domain_of(a).is_some())
-            || u.strip_prefix("https://").is_some_and(|h| !h.is_empty());
-        if !ok {
-            return Err(format!("rua URI {u:?} is neither mailto: nor https:"));
-        }
-    }
-    Ok(uris)
-}
-
 fn audit_tls_rpt(dns: &Dns, domain: &str, wants_tls: bool, f: &mut Findings) -> Option<String> {
     let name = format!("_smtp._tls.{domain}");
     let found = match records_starting(dns, &name, "v=TLSRPTv1") {
@@ -792,7 +772,7 @@ fn audit_tls_rpt(dns: &Dns, domain: &str, wants_tls: bool, f: &mut Findings) -> 
             None
         }
         Ok(r) => {
-            match parse_tls_rpt(&r[0]) {
+            match crate::transport::tls_rpt::parse(&r[0]) {
                 Ok(uris) => f.info("tls-rpt.ok", format!("reports go to {}", uris.join(", "))),
                 Err(e) => f.error(
                     "tls-rpt.syntax",

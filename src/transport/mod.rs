@@ -5,6 +5,7 @@ pub mod dane;
 pub mod https;
 pub mod mta_sts;
 pub mod starttls;
+pub mod tls_rpt;
 pub mod x509;
 
 use serde::Serialize;

@@ -285,7 +285,7 @@ fn mutated_inputs_never_panic() {
         let text = String::from_utf8_lossy(r);
         let _ = mailverdict::auth::dmarc::parse(&text);
         let _ = mailverdict::transport::mta_sts::parse_txt(&text);
-        let _ = mailverdict::domain::parse_tls_rpt(&text);
+        let _ = mailverdict::transport::tls_rpt::parse(&text);
         let _ = mailverdict::transport::mta_sts::parse_policy(&text);
         let _ = mailverdict::auth::dkim::key::KeyRecord::parse(&text);
         let _ = mailverdict::auth::tags::TagList::parse(&text);
