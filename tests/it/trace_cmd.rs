@@ -5,19 +5,23 @@ use serde_json::Value;
 
 use crate::support::{run, temp_dir, testdata, write_file};
 
-fn trace(file: &str, extra: &[&str]) -> Value {
+/// `trace --format json` on any file, with the trace test zone.
+fn trace_path(path: &str, extra: &[&str]) -> crate::support::Run {
     let zone = testdata("trace/zone.db");
-    let path = testdata(&format!("trace/{file}"));
     let mut args = vec![
         "trace",
         "--format",
         "json",
         "--dns-zone",
         zone.as_str(),
-        path.as_str(),
+        path,
     ];
     args.extend_from_slice(extra);
-    let r = run(&args, None);
+    run(&args, None)
+}
+
+fn trace(file: &str, extra: &[&str]) -> Value {
+    let r = trace_path(&testdata(&format!("trace/{file}")), extra);
     assert_eq!(r.code, 0, "{file}: {}", r.stderr);
     r.json()
 }
@@ -180,17 +184,7 @@ fn timing_and_forgery_anomalies() {
     );
     let dir = temp_dir("nodate");
     let file = write_file(&dir, "nodate.eml", b"Received: from a.example (a.example [198.51.100.1]) by mx.corp.test with ESMTP\r\nSubject: x\r\n\r\nbody\r\n");
-    let r = run(
-        &[
-            "trace",
-            "--format",
-            "json",
-            "--dns-zone",
-            &testdata("trace/zone.db"),
-            &file,
-        ],
-        None,
-    );
+    let r = trace_path(&file, &[]);
     assert!(anomalies(&r.json()).contains("hop 1 has no parseable date"));
 }
 
@@ -352,17 +346,7 @@ fn hostile_paths_are_bounded_and_escaped() {
     many.push_str("Subject: many\r\n\r\nbody\r\n");
     let file = write_file(&dir, "many.eml", many.as_bytes());
     let started = std::time::Instant::now();
-    let r = run(
-        &[
-            "trace",
-            "--format",
-            "json",
-            "--dns-zone",
-            &testdata("trace/zone.db"),
-            &file,
-        ],
-        None,
-    );
+    let r = trace_path(&file, &[]);
     assert_eq!(r.code, 0);
     assert_eq!(
         r.json()["path"]["hops"].as_array().map(Vec::len),
