@@ -269,8 +269,7 @@ pub fn check_message(
     }
     let arc_report = arc::validate(&msg, dns, &bodies);
     let dmarc_report = dmarc::evaluate(dns, &stage.from, &spf_report, &mut dkim_reports);
-    let mut message = stage.message;
-    message.from_domain.clone_from(&dmarc_report.from_domain);
+    let message = stage.message;
     let verdict = verdict(&dmarc_report);
     let mut report = CheckReport {
         schema: "mailverdict.check.v1",
