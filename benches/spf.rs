@@ -7,10 +7,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use mailverdict::auth::spf::{SpfRequest, evaluate};
+use mailverdict::AuthResult;
 use mailverdict::dns::Dns;
-use mailverdict::dns::zone::Zone;
-use mailverdict::report::model::AuthResult;
+use mailverdict::dns::Zone;
+use mailverdict::{SpfRequest, evaluate_spf as evaluate};
 
 fn main() {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/spf/zone.db");

@@ -12,7 +12,34 @@ use crate::auth::dkim::{
 use crate::auth::tags::TagList;
 use crate::dns::Dns;
 use crate::message::{Field, Message};
-use crate::report::model::{ArcReport, ArcSetReport, AuthResult};
+use serde::Serialize;
+
+use crate::common::AuthResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArcReport {
+    pub result: AuthResult,
+    pub instances: usize,
+    /// The instance whose check failed, and which part ("ams", "as", "structure").
+    pub failing_instance: Option<usize>,
+    pub failing_part: Option<String>,
+    /// The oldest instance whose AMS still verifies (RFC 8617 §5.2 oldest-pass).
+    pub oldest_pass: Option<usize>,
+    pub reason: String,
+    /// Per instance, oldest first.
+    pub sets: Vec<ArcSetReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArcSetReport {
+    pub instance: usize,
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    pub cv: Option<String>,
+    pub ams: AuthResult,
+    pub seal: AuthResult,
+    pub authserv_id: Option<String>,
+}
 
 /// RFC 8617 §4.2.1: instance numbers run from 1 to 50.
 const MAX_INSTANCE: usize = 50;
@@ -344,7 +371,7 @@ fn describe_set(i: usize, set: &Set, ams: Option<&AmsResult>, chain: &ArcReport)
         let text = f.text();
         let (_, rest) = text.split_once(';')?;
         let id = rest.split(';').next()?.trim();
-        (!id.is_empty()).then(|| crate::report::escape::clip(id, 255))
+        (!id.is_empty()).then(|| crate::common::clip(id, 255))
     });
     ArcSetReport {
         instance: i,

@@ -1,9 +1,8 @@
-//! The authentication mechanisms. Each builds its part of the report; none prints.
+//! The authentication mechanisms: SPF, DKIM, ARC, DMARC and the tag lists they share. Each
+//! returns its typed result; none prints.
 
 pub mod arc;
-pub mod authres;
 pub mod dkim;
 pub mod dmarc;
-pub mod iprev;
 pub mod spf;
 pub mod tags;

@@ -1,9 +1,7 @@
-//! The live backend: hickory-resolver against the system resolvers or `--nameserver`s, and the
-//! recorder that writes every answer it sees in the zone-replay format.
+//! The live backend: hickory-resolver against the system resolvers or `--nameserver`s.
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use hickory_proto::dnssec::Proof;
@@ -14,7 +12,7 @@ use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 
-use super::name::{escape_name, normalize};
+use super::name::normalize;
 use super::{Answer, DnsSetupError, Dnssec, Failure, Rdata, Record, RecordType, Resolve};
 
 pub struct Live {
@@ -231,80 +229,4 @@ fn convert(record: &hickory_proto::rr::Record) -> Option<Record> {
         ttl: record.ttl,
         rdata,
     })
-}
-
-/// Live lookups, each answer also appended to a zone file that `--dns-zone` replays.
-pub struct Recording {
-    inner: Box<dyn Resolve>,
-    out: Mutex<std::io::BufWriter<std::fs::File>>,
-}
-
-impl Recording {
-    pub fn new(
-        inner: Box<dyn Resolve>,
-        path: &std::path::Path,
-    ) -> Result<Recording, DnsSetupError> {
-        let file = std::fs::File::create(path).map_err(|source| DnsSetupError::RecordCreate {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let mut out = std::io::BufWriter::new(file);
-        // Header write errors surface on the first flush below; a recording is best effort.
-        let _ = writeln!(
-            out,
-            "; recorded by mailverdict {}; replay with --dns-zone",
-            env!("CARGO_PKG_VERSION")
-        );
-        Ok(Recording {
-            inner,
-            out: Mutex::new(out),
-        })
-    }
-}
-
-impl Recording {
-    fn write(&self, name: &str, rtype: RecordType, answer: &Answer, dnssec: Option<Dnssec>) {
-        let mut text = String::new();
-        match &answer {
-            Ok(records) => {
-                for r in records {
-                    text.push_str(&format!(
-                        "{}. {} IN {} {}\n",
-                        escape_name(&r.owner),
-                        r.ttl,
-                        r.rdata.rtype(),
-                        r.rdata
-                    ));
-                }
-            }
-            Err(f) => text.push_str(&format!(
-                ";! {}. {rtype} {f}\n",
-                escape_name(&normalize(name))
-            )),
-        }
-        if let Some(status) = dnssec.filter(|s| *s != Dnssec::Indeterminate) {
-            text.push_str(&format!(
-                ";! {}. {rtype} {}\n",
-                escape_name(&normalize(name)),
-                status.word()
-            ));
-        }
-        if let Ok(mut out) = self.out.lock() {
-            let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-        }
-    }
-}
-
-impl Resolve for Recording {
-    fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        let answer = self.inner.query(name, rtype);
-        self.write(name, rtype, &answer, None);
-        answer
-    }
-
-    fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        let (answer, status) = self.inner.query_dnssec(name, rtype);
-        self.write(name, rtype, &answer, Some(status));
-        (answer, status)
-    }
 }

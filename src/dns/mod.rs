@@ -5,13 +5,20 @@
 //! lookup", a DMARC "no record"), SERVFAIL / timeout / REFUSED are temporary errors.
 
 mod cache;
-pub mod live;
-pub mod name;
-pub mod record;
-pub mod zone;
+pub(crate) mod live;
+pub(crate) mod name;
+pub(crate) mod net;
+pub(crate) mod record;
+pub(crate) mod recording;
+pub(crate) mod zone;
 
+pub use crate::common::Dnssec;
 pub use cache::Dns;
+pub use live::Live;
+pub use name::escape_name;
 pub use record::{Failure, Rdata, Record, RecordType};
+pub use recording::Recording;
+pub use zone::Zone;
 
 use std::fmt;
 
@@ -27,41 +34,6 @@ pub trait Resolve: Send + Sync {
     /// cannot validate say `Indeterminate`.
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
         (self.query(name, rtype), Dnssec::Indeterminate)
-    }
-}
-
-/// RFC 4035 §4.3 security status of an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dnssec {
-    /// Validated from a trust anchor.
-    Secure,
-    /// Provably unsigned (an insecure delegation).
-    Insecure,
-    /// Signed, but validation failed.
-    Bogus,
-    /// Not validated (no validating resolver, or the backend cannot tell).
-    Indeterminate,
-}
-
-impl Dnssec {
-    pub fn parse(s: &str) -> Option<Dnssec> {
-        match s.to_ascii_uppercase().as_str() {
-            "SECURE" => Some(Dnssec::Secure),
-            "INSECURE" => Some(Dnssec::Insecure),
-            "BOGUS" => Some(Dnssec::Bogus),
-            "INDETERMINATE" => Some(Dnssec::Indeterminate),
-            _ => None,
-        }
-    }
-
-    pub fn word(self) -> &'static str {
-        match self {
-            Dnssec::Secure => "SECURE",
-            Dnssec::Insecure => "INSECURE",
-            Dnssec::Bogus => "BOGUS",
-            Dnssec::Indeterminate => "INDETERMINATE",
-        }
     }
 }
 

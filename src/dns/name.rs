@@ -1,4 +1,4 @@
-//! Domain name text: normalising for lookups and escaping for zone files.
+//! Domain name text: normalising for lookups, escaping for zone files, reverse names.
 
 /// Lower-case ASCII letters and drop one trailing dot: the key every backend and the cache use.
 pub fn normalize(name: &str) -> String {
@@ -34,13 +34,23 @@ pub fn is_subdomain_of(name: &str, parent: &str) -> bool {
             && name.as_bytes()[name.len() - parent.len() - 1] == b'.')
 }
 
-/// The organizational domain (RFC 7489 §3.2) from the Public Suffix List; a name that is
-/// itself a public suffix (or unknown) is its own organizational domain.
-pub fn organizational_domain(name: &str) -> String {
-    let name = normalize(name);
-    match psl::domain_str(&name) {
-        Some(d) => d.to_string(),
-        None => name,
+/// The in-addr.arpa / ip6.arpa name of an address (PTR lookups, DNSBL query names).
+pub fn reverse_name(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
+        }
+        std::net::IpAddr::V6(v6) => {
+            let mut parts: Vec<String> = v6
+                .octets()
+                .iter()
+                .flat_map(|b| [b >> 4, b & 0xf])
+                .map(|n| format!("{n:x}"))
+                .collect();
+            parts.reverse();
+            format!("{}.ip6.arpa", parts.join("."))
+        }
     }
 }
 
@@ -56,9 +66,14 @@ mod tests {
     }
 
     #[test]
-    fn org_domain_uses_the_public_suffix_list() {
-        assert_eq!(organizational_domain("mail.example.co.uk"), "example.co.uk");
-        assert_eq!(organizational_domain("A.B.Example.COM."), "example.com");
+    fn reverse_names() {
+        assert_eq!(
+            reverse_name("192.0.2.1".parse().expect("ip")),
+            "1.2.0.192.in-addr.arpa"
+        );
+        assert!(
+            reverse_name("2001:db8::1".parse().expect("ip")).ends_with(".8.b.d.0.1.0.0.2.ip6.arpa")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! RFC 8601 Authentication-Results rendering.
 
-use super::model::{AuthResult, CheckReport};
+use super::model::CheckReport;
+use crate::common::AuthResult;
 
 /// A property value: a token as is, anything else as a quoted-string; controls dropped.
 fn value(v: &str) -> String {
@@ -86,6 +87,15 @@ pub fn clauses(r: &CheckReport) -> Vec<String> {
         out.push(c);
     }
     out
+}
+
+/// The one clause of the `spf` command's header: `spf=RESULT smtp.mailfrom=SENDER`.
+pub fn spf_clause(spf: &crate::auth::spf::SpfReport) -> String {
+    let mut clause = format!("spf={}", spf.result.word());
+    if let Some(s) = &spf.sender {
+        clause.push_str(&format!(" smtp.mailfrom={s}"));
+    }
+    clause
 }
 
 /// The whole header field, folded one result per line with `eol` + TAB.

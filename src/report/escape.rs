@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+pub use crate::common::clip;
+
 fn dangerous(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}')
@@ -28,16 +30,6 @@ pub fn term(s: &str) -> String {
             out.push(c);
         }
     }
-    out
-}
-
-/// At most `max` characters, with an ellipsis when cut.
-pub fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
     out
 }
 

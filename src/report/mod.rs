@@ -4,5 +4,5 @@ pub mod arh;
 pub mod escape;
 pub mod human;
 pub mod json;
-pub mod model;
+pub(crate) mod model;
 pub mod style;

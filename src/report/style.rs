@@ -2,7 +2,7 @@
 
 use colored::{ColoredString, Colorize};
 
-use super::model::AuthResult;
+use crate::common::AuthResult;
 
 pub fn init(enabled: bool) {
     colored::control::set_override(enabled);

@@ -12,16 +12,35 @@ use serde::Serialize;
 
 use crate::dns::name::normalize;
 use crate::dns::{Dns, Dnssec, Rdata, RecordType, of_type};
-use crate::report::model::PathInfo;
+use crate::path::PathInfo;
 
 /// MX hosts looked at per domain.
 const MAX_MX: usize = 10;
 
+/// Which end of the message a domain is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The domain mail was delivered to.
+    Recipient,
+    /// The author's (From) domain.
+    Sender,
+}
+
+impl Role {
+    /// The JSON word.
+    pub fn word(self) -> &'static str {
+        match self {
+            Role::Recipient => "recipient",
+            Role::Sender => "sender",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainTransport {
     pub domain: String,
-    /// "recipient" or "sender".
-    pub role: String,
+    pub role: Role,
     pub mx: Vec<String>,
     pub mx_error: Option<String>,
     pub mta_sts: mta_sts::TxtPosture,
@@ -55,7 +74,7 @@ pub fn mx_hosts(dns: &Dns, domain: &str) -> Result<Vec<String>, String> {
     }
 }
 
-pub fn assess(dns: &Dns, domain: &str, role: &str, path: &PathInfo) -> DomainTransport {
+pub fn assess(dns: &Dns, domain: &str, role: Role, path: &PathInfo) -> DomainTransport {
     let domain = normalize(domain);
     let (mx, mx_error) = match mx_hosts(dns, &domain) {
         Ok(m) => (m, None),
@@ -117,7 +136,7 @@ pub fn assess(dns: &Dns, domain: &str, role: &str, path: &PathInfo) -> DomainTra
     };
     DomainTransport {
         domain,
-        role: role.to_string(),
+        role,
         mx,
         mx_error,
         mta_sts: sts,

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use mailverdict::dns::Rdata;
-use mailverdict::dns::name::escape_name;
+use mailverdict::dns::escape_name;
 use serde_yaml_ng::Value;
 
 use crate::support::{conformance, note, run, temp_dir, write_file};

@@ -12,6 +12,7 @@ mod differential_spf;
 mod docs;
 mod domain_cmd;
 mod filter_cmd;
+mod golden;
 mod hostile;
 mod input;
 mod live_dns;

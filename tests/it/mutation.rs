@@ -7,10 +7,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use mailverdict::check::{self, CheckOptions};
-use mailverdict::config::At;
 use mailverdict::dns::Dns;
-use mailverdict::dns::zone::Zone;
+use mailverdict::dns::Zone;
+use mailverdict::{CheckOptions, Clock, check_message, trace_message};
 
 use crate::support::{Rng, note, root, run, temp_dir, testdata, write_file};
 
@@ -138,8 +137,7 @@ fn options() -> CheckOptions {
         helo: None,
         mail_from: None,
         trusted: Vec::new(),
-        at: At::Fixed(1_795_440_000),
-        now: 1_795_440_000,
+        clock: Clock::fixed(1_795_440_000),
         receiver: "mx.receiver.test".into(),
         authserv_id: Some("mx.receiver.test".into()),
         dnsbl: Vec::new(),
@@ -178,7 +176,7 @@ fn mutated_inputs_never_panic() {
     let mut total = 0;
 
     total += campaign("check", 0x00c0_ffee, &messages, 20_000, |m| {
-        if let Ok(report) = check::check_message(m, &dns, &opts) {
+        if let Ok(report) = check_message(m, &dns, &opts) {
             let text = serde_json::to_string(&report).expect("report serialises");
             let _: serde_json::Value = serde_json::from_str(&text).expect("JSON parses back");
             let _ = mailverdict::report::human::check(&report);
@@ -186,13 +184,13 @@ fn mutated_inputs_never_panic() {
         }
     });
     total += campaign("trace", 0x0000_7ace, &messages, 10_000, |m| {
-        if let Ok(report) = check::trace_message(m, &dns, &opts) {
+        if let Ok(report) = trace_message(m, &dns, &opts) {
             serde_json::to_string(&report).expect("report serialises");
             let _ = mailverdict::report::human::trace(&report);
         }
     });
     total += campaign("rename", 0x0000_0123, &messages, 8_000, |m| {
-        let _ = mailverdict::filter::rename_our_fields(m, "mx.receiver.test");
+        let _ = mailverdict::parse::rename_our_fields(m, "mx.receiver.test");
     });
 
     let received: Vec<Vec<u8>> =
@@ -212,7 +210,7 @@ fn mutated_inputs_never_panic() {
         ]
             });
     total += campaign("received", 0x0000_4ecd, &received, 12_000, |m| {
-        let _ = check::trace_message(m, &dns, &opts);
+        let _ = trace_message(m, &dns, &opts);
     });
 
     let authres: Vec<Vec<u8>> = [
@@ -226,7 +224,7 @@ fn mutated_inputs_never_panic() {
     .collect();
     total += campaign("authres", 0x0000_a4e5, &authres, 20_000, |v| {
         let text = String::from_utf8_lossy(v);
-        let _ = mailverdict::auth::authres::parse(&text, text.starts_with("i="));
+        let _ = mailverdict::parse::authentication_results(&text, text.starts_with("i="));
     });
 
     let records: Vec<Vec<u8>> = [
@@ -238,9 +236,9 @@ fn mutated_inputs_never_panic() {
     .map(|s| s.as_bytes().to_vec())
     .collect();
     total += campaign("spf-record", 0x0000_05bf, &records, 15_000, |r| {
-        let _ = mailverdict::auth::spf::record::parse(r);
+        let _ = mailverdict::parse::spf_record(r);
         let text = String::from_utf8_lossy(r);
-        let _ = mailverdict::auth::spf::macros::validate(&text, true);
+        let _ = mailverdict::parse::spf_macro(&text, true);
     });
     let spf_zone_seeds: Vec<Vec<u8>> = records
         .iter()
@@ -256,7 +254,7 @@ fn mutated_inputs_never_panic() {
         let mut zone = Zone::default();
         if zone.add_text(&String::from_utf8_lossy(z)).is_ok() {
             let dns = Dns::new(Box::new(zone));
-            let req = mailverdict::auth::spf::SpfRequest {
+            let req = mailverdict::SpfRequest {
                 ip: "192.0.2.7".parse().expect("ip"),
                 mail_from: "user@t.test".into(),
                 helo: "h.t.test".into(),
@@ -265,7 +263,7 @@ fn mutated_inputs_never_panic() {
                 now: 0,
                 receiver: "r".into(),
             };
-            let report = mailverdict::auth::spf::evaluate(&dns, &req);
+            let report = mailverdict::evaluate_spf(&dns, &req);
             serde_json::to_string(&report).expect("serialises");
         }
     });
@@ -283,12 +281,12 @@ fn mutated_inputs_never_panic() {
     .collect();
     total += campaign("records", 0x0000_d3a4, &policy, 15_000, |r| {
         let text = String::from_utf8_lossy(r);
-        let _ = mailverdict::auth::dmarc::parse(&text);
-        let _ = mailverdict::transport::mta_sts::parse_txt(&text);
-        let _ = mailverdict::transport::tls_rpt::parse(&text);
-        let _ = mailverdict::transport::mta_sts::parse_policy(&text);
-        let _ = mailverdict::auth::dkim::key::KeyRecord::parse(&text);
-        let _ = mailverdict::auth::tags::TagList::parse(&text);
+        let _ = mailverdict::parse::dmarc_record(&text);
+        let _ = mailverdict::parse::mta_sts_txt(&text);
+        let _ = mailverdict::parse::tls_rpt(&text);
+        let _ = mailverdict::parse::mta_sts_policy(&text);
+        let _ = mailverdict::parse::KeyRecord::parse(&text);
+        let _ = mailverdict::parse::TagList::parse(&text);
     });
 
     let zones: Vec<Vec<u8>> = ["testdata/dkim/zone.db", "testdata/trace/zone.db"]

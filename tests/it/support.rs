@@ -13,7 +13,7 @@ use hickory_proto::rr::{Name, RData, Record};
 use hickory_server::Server;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
-use mailverdict::dns::zone::Zone;
+use mailverdict::dns::Zone;
 use mailverdict::dns::{Failure, Rdata, RecordType, Resolve};
 
 /// xorshift64*: a fixed seed makes every run generate the same cases.

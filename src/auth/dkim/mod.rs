@@ -13,7 +13,36 @@ use key::{Hash, KeyError, KeyRecord, KeyType, MAX_RSA_BITS, MIN_RSA_BITS, Public
 use crate::auth::tags::{TagList, decode_base64};
 use crate::dns::{Dns, Failure};
 use crate::message::{Field, Message};
-use crate::report::model::{AuthResult, DkimReport};
+use serde::Serialize;
+
+use crate::common::AuthResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DkimReport {
+    pub result: AuthResult,
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    pub algorithm: Option<String>,
+    pub key_type: Option<String>,
+    pub key_bits: Option<usize>,
+    pub canonicalization: Option<String>,
+    /// The `l=` value when present.
+    pub body_length: Option<u64>,
+    /// Body octets (canonical) left outside the signature by `l=`.
+    pub body_unsigned_bytes: Option<u64>,
+    pub signed_headers: Vec<String>,
+    pub from_signed: bool,
+    /// Header names signed more often than they occur: protected against added copies.
+    pub oversigned: Vec<String>,
+    pub identity: Option<String>,
+    pub timestamp: Option<u64>,
+    pub expiration: Option<u64>,
+    pub testing: bool,
+    pub reason: String,
+    pub aligned: bool,
+    /// The first characters of b= (RFC 6008 header.b).
+    pub header_b: Option<String>,
+}
 
 /// Parameters common to DKIM-Signature and ARC-Message-Signature / ARC-Seal.
 #[derive(Debug, Clone)]

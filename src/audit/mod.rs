@@ -1,0 +1,212 @@
+//! The domain audit (`domain`): a CI-grade audit of a domain's mail DNS. Every check adds findings with stable ids;
+//! the exit code follows the worst severity (README "Finding ids").
+
+mod bimi;
+mod dane;
+mod dkim;
+mod dmarc;
+pub mod findings;
+mod mta_sts;
+mod mx;
+mod probe;
+pub mod spf;
+mod tls_rpt;
+
+use serde::Serialize;
+
+use crate::dns::name::normalize;
+use crate::dns::{Dns, Failure};
+use crate::transport::dane::MxTlsa;
+use crate::transport::mta_sts::{Policy as StsPolicy, TxtPosture};
+use findings::{Finding, Findings, Severity};
+
+pub use dkim::{COMMON_SELECTORS, SelectorSection};
+pub use dmarc::DmarcSection;
+pub use mx::MxSection;
+pub use probe::ProbeSettings;
+
+#[derive(Default)]
+pub struct AuditOptions {
+    pub selectors: Vec<String>,
+    pub guess_selectors: bool,
+    /// Fetches MTA-STS policies; None leaves them unchecked.
+    pub https: Option<crate::transport::https::HttpsClient>,
+    /// `--probe`: STARTTLS to every MX.
+    pub probe: Option<ProbeSettings>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainSection {
+    pub domain: String,
+    pub spf: spf::SpfSection,
+    pub dmarc: DmarcSection,
+    pub dkim: Vec<SelectorSection>,
+    pub mx: MxSection,
+    pub mta_sts: TxtPosture,
+    /// The policy fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt.
+    pub mta_sts_policy: Option<StsPolicy>,
+    /// `--probe` results, one per MX.
+    pub probes: Vec<crate::transport::starttls::Probe>,
+    pub tls_rpt: Option<String>,
+    pub dane: Vec<MxTlsa>,
+    pub bimi: Option<String>,
+    pub findings: Vec<Finding>,
+    pub incomplete: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainReport {
+    pub schema: &'static str,
+    pub domains: Vec<DomainSection>,
+    /// Every finding of every domain, in order.
+    pub findings: Vec<Finding>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub incomplete: bool,
+}
+
+pub(crate) fn records_starting(
+    dns: &Dns,
+    name: &str,
+    prefix: &str,
+) -> Result<Vec<String>, Failure> {
+    dns.txt(name).map(|r| {
+        r.iter()
+            .map(|t| String::from_utf8_lossy(t).into_owned())
+            .filter(|t| {
+                t.trim_start()
+                    .get(..prefix.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+            })
+            .collect()
+    })
+}
+
+pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSection {
+    let domain = normalize(domain);
+    let mut f = Findings::new(&domain);
+    let spf = spf::audit(dns, &domain, &mut f);
+    let dmarc = dmarc::audit_dmarc(dns, &domain, &mut f);
+    let mut dkim = Vec::new();
+    for s in &opts.selectors {
+        dkim.extend(dkim::audit_selector(dns, &domain, s, false, &mut f));
+    }
+    if opts.guess_selectors {
+        for s in COMMON_SELECTORS
+            .iter()
+            .filter(|s| !opts.selectors.iter().any(|x| x == *s))
+        {
+            dkim.extend(dkim::audit_selector(dns, &domain, s, true, &mut f));
+        }
+    }
+    if opts.selectors.is_empty() && dkim.is_empty() {
+        f.info(
+            "dkim.not-checked",
+            "no selector given (--selector, --guess-selectors): DKIM keys not checked".into(),
+        );
+    }
+    let mx = mx::audit_mx(dns, &domain, &mut f);
+    let sts = crate::transport::mta_sts::lookup_txt(dns, &domain);
+    match (&sts.id, &sts.error) {
+        (Some(id), _) => f.info("mta-sts.txt", format!("_mta-sts.{domain}: id={id}")),
+        (None, Some(e)) if e.contains("failed") => f.dns_failure("mta-sts.dns-error", e.clone()),
+        (None, Some(e)) => f.error(
+            "mta-sts.txt-syntax",
+            e.clone(),
+            Some("publish \"v=STSv1; id=<date>\""),
+        ),
+        (None, None) => f.info(
+            "mta-sts.missing",
+            format!("no MTA-STS record at _mta-sts.{domain}: senders may deliver without TLS"),
+        ),
+    }
+    let mta_sts_policy = match (&sts.id, &opts.https) {
+        (Some(_), Some(client)) => mta_sts::audit_mta_sts_policy(dns, client, &domain, &mx, &mut f),
+        _ => None,
+    };
+    let dane = if mx.null_mx {
+        Vec::new()
+    } else {
+        dane::audit_dane(dns, &mx, &mut f)
+    };
+    let wants_tls = sts.id.is_some() || dane.iter().any(|d| !d.records.is_empty());
+    let probes = match &opts.probe {
+        Some(settings) => {
+            let demands = sts.id.is_some() || dane.iter().any(|d| d.usable);
+            let enforced = mta_sts_policy.as_ref().is_some_and(|p| p.mode == "enforce");
+            probe::audit_probe(dns, settings, &dane, demands, enforced, &mut f)
+        }
+        None => Vec::new(),
+    };
+    let tls_rpt = tls_rpt::audit_tls_rpt(dns, &domain, wants_tls, &mut f);
+    let bimi = bimi::audit_bimi(dns, &domain, &mut f);
+    DomainSection {
+        domain,
+        spf,
+        dmarc,
+        dkim,
+        mx,
+        mta_sts: sts,
+        mta_sts_policy,
+        probes,
+        tls_rpt,
+        dane,
+        bimi,
+        incomplete: f.incomplete,
+        findings: f.list,
+    }
+}
+
+/// Audit several domains concurrently; each domain's failures stay its own.
+pub fn audit(dns: &Dns, domains: &[String], opts: &AuditOptions) -> DomainReport {
+    let sections: Vec<DomainSection> = std::thread::scope(|s| {
+        let handles: Vec<_> = domains
+            .iter()
+            .map(|d| s.spawn(move || audit_domain(dns, d, opts)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(domains)
+            .map(|(h, d)| {
+                h.join().unwrap_or_else(|_| {
+                    let mut f = Findings::new(d);
+                    f.error(
+                        "internal.error",
+                        "the audit of this domain stopped on an internal error".into(),
+                        None,
+                    );
+                    DomainSection {
+                        domain: d.clone(),
+                        spf: spf::SpfSection::default(),
+                        dmarc: DmarcSection::default(),
+                        dkim: Vec::new(),
+                        mx: MxSection::default(),
+                        mta_sts: TxtPosture::default(),
+                        mta_sts_policy: None,
+                        probes: Vec::new(),
+                        tls_rpt: None,
+                        dane: Vec::new(),
+                        bimi: None,
+                        incomplete: true,
+                        findings: f.list,
+                    }
+                })
+            })
+            .collect()
+    });
+    let findings: Vec<Finding> = sections.iter().flat_map(|s| s.findings.clone()).collect();
+    DomainReport {
+        schema: "mailverdict.domain.v1",
+        errors: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count(),
+        warnings: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count(),
+        incomplete: sections.iter().any(|s| s.incomplete),
+        domains: sections,
+        findings,
+    }
+}

@@ -1,0 +1,112 @@
+//! The MTA-STS policy fetched over HTTPS and checked against the MX hosts.
+
+use super::findings::Findings;
+use super::mx::MxSection;
+use crate::dns::Dns;
+use crate::transport::mta_sts;
+
+pub(super) fn audit_mta_sts_policy(
+    dns: &Dns,
+    client: &crate::transport::https::HttpsClient,
+    domain: &str,
+    mx: &MxSection,
+    f: &mut Findings,
+) -> Option<mta_sts::Policy> {
+    let host = format!("mta-sts.{domain}");
+    let url = format!("https://{host}/.well-known/mta-sts.txt");
+    let response = match client.get(dns, &host, "/.well-known/mta-sts.txt", mta_sts::MAX_POLICY) {
+        Ok(r) => r,
+        Err(e) => {
+            f.error(
+                "mta-sts.policy-fetch-failed",
+                format!("{url}: {e}"),
+                Some("serve the policy over HTTPS with a certificate valid for the mta-sts host"),
+            );
+            return None;
+        }
+    };
+    if (300..400).contains(&response.status) {
+        f.error(
+            "mta-sts.redirect",
+            format!(
+                "{url} answers {} (redirect to {}): RFC 8461 forbids following it",
+                response.status,
+                response.header("Location").unwrap_or("?")
+            ),
+            Some("serve the policy at that URL directly"),
+        );
+        return None;
+    }
+    if response.status != 200 {
+        f.error(
+            "mta-sts.policy-fetch-failed",
+            format!("{url} answers HTTP {}", response.status),
+            Some("serve the policy with status 200"),
+        );
+        return None;
+    }
+    if !response
+        .header("Content-Type")
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/plain"))
+    {
+        f.warning(
+            "mta-sts.content-type",
+            format!("{url} is not served as text/plain"),
+            Some("set Content-Type: text/plain"),
+        );
+    }
+    let policy = match mta_sts::parse_policy(&String::from_utf8_lossy(&response.body)) {
+        Ok(p) => p,
+        Err(e) => {
+            f.error(
+                "mta-sts.policy-syntax",
+                format!("{url}: {e}"),
+                Some("fix the policy file"),
+            );
+            return None;
+        }
+    };
+    match policy.mode.as_str() {
+        "testing" => f.warning(
+            "mta-sts.mode-testing",
+            "MTA-STS mode testing: failures are reported, not enforced".into(),
+            Some("switch to mode: enforce once TLS-RPT reports are clean"),
+        ),
+        "none" => f.warning(
+            "mta-sts.mode-none",
+            "MTA-STS mode none: the policy is withdrawn".into(),
+            None,
+        ),
+        _ => f.info(
+            "mta-sts.policy",
+            format!(
+                "mode {}, max_age {}s, mx {}",
+                policy.mode,
+                policy.max_age,
+                policy.mx.join(", ")
+            ),
+        ),
+    }
+    if policy.max_age < 86_400 && policy.mode != "none" {
+        f.warning(
+            "mta-sts.max-age-short",
+            format!(
+                "max_age {}s: senders refetch often and the policy protects for under a day",
+                policy.max_age
+            ),
+            Some("use weeks (e.g. 604800 or more)"),
+        );
+    }
+    if policy.mode != "none" {
+        for host in &mx.hosts {
+            if !policy.mx.iter().any(|p| mta_sts::mx_matches(p, &host.host)) {
+                f.error(
+                    "mta-sts.mx-mismatch",
+                    format!("MX {} matches no mx: line of the policy: senders in enforce mode will not deliver to it", host.host),
+                    Some("add the MX to the policy (and change the id in _mta-sts)"),
+                );
+            }
+        }
+    }
+    Some(policy)
+}

@@ -1,0 +1,279 @@
+//! The message as verifiers see it: header fields in order with their raw bytes (what DKIM and
+//! ARC sign), the body, and the few parsed values the report names (From, Subject, ...).
+
+pub mod info;
+pub mod input;
+pub mod mbox;
+
+use std::borrow::Cow;
+
+use mail_parser::parsers::MessageStream;
+use mail_parser::{Addr, Address, HeaderValue};
+
+/// One header field exactly as it stands in the message.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'a> {
+    /// The field name as written (no trailing white space).
+    pub name: &'a [u8],
+    /// Everything after the colon, folding and the final CRLF included.
+    pub value: &'a [u8],
+    /// The whole field: name, colon, value, final CRLF.
+    pub raw: &'a [u8],
+}
+
+impl Field<'_> {
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name.as_bytes())
+    }
+
+    /// The value unfolded and trimmed, for display and tag parsing.
+    pub fn text(&self) -> String {
+        let unfolded: Vec<u8> = self
+            .value
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r' && b != b'\n')
+            .collect();
+        String::from_utf8_lossy(&unfolded).trim().to_string()
+    }
+}
+
+#[derive(Debug)]
+pub struct Message<'a> {
+    pub fields: Vec<Field<'a>>,
+    pub body: &'a [u8],
+}
+
+/// The author domain DMARC evaluates (RFC 7489 §3.1: the From field's domain), or why there is
+/// none to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Author {
+    /// Exactly one author domain.
+    Domain(String),
+    /// No single author domain can be named.
+    Problem(AuthorProblem),
+}
+
+/// Why a message has no single author domain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthorProblem {
+    /// No From address at all.
+    #[error("no From address: DMARC needs exactly one")]
+    NoFrom,
+    /// The one address has no domain.
+    #[error("the From address {0:?} has no domain")]
+    NoDomain(String),
+    /// Several addresses.
+    #[error("{0} From addresses: DMARC needs exactly one")]
+    Several(usize),
+}
+
+/// Why input is not a message.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error("the input is empty")]
+    Empty,
+    #[error("the input does not start with a header field (line 1 is not 'Name: value')")]
+    NoHeader,
+}
+
+/// Bare LF line ends become CRLF (the wire form every signature was computed over); input that
+/// already uses CRLF is borrowed unchanged.
+pub fn to_crlf(input: &[u8]) -> Cow<'_, [u8]> {
+    let bare_lf = input
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || input[i - 1] != b'\r'));
+    if !bare_lf {
+        return Cow::Borrowed(input);
+    }
+    let mut out = Vec::with_capacity(input.len() + input.len() / 32);
+    for (i, &b) in input.iter().enumerate() {
+        if b == b'\n' && (i == 0 || input[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    Cow::Owned(out)
+}
+
+fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
+}
+
+impl<'a> Message<'a> {
+    /// Split a CRLF message into header fields and body. An mbox `From ` line at the top is
+    /// skipped; a header line without a colon is kept out of the fields (it signs nothing).
+    pub fn parse(wire: &'a [u8]) -> Result<Message<'a>, MessageError> {
+        if wire.iter().all(u8::is_ascii_whitespace) {
+            return Err(MessageError::Empty);
+        }
+        let mut pos = 0;
+        if wire.starts_with(b"From ") {
+            pos = line_end(wire, 0);
+        }
+        let mut fields = Vec::new();
+        let mut body_start = wire.len();
+        while pos < wire.len() {
+            let end = line_end(wire, pos);
+            let line = &wire[pos..end];
+            if line == b"\r\n" || line == b"\n" {
+                body_start = end;
+                break;
+            }
+            // A field runs on over continuation lines (starting with SP or HT).
+            let mut field_end = end;
+            while field_end < wire.len() && matches!(wire[field_end], b' ' | b'\t') {
+                field_end = line_end(wire, field_end);
+            }
+            let raw = &wire[pos..field_end];
+            if let Some(colon) = raw.iter().position(|&b| b == b':') {
+                let name = trim_end(&raw[..colon]);
+                if valid_name(name) {
+                    fields.push(Field {
+                        name,
+                        value: &raw[colon + 1..],
+                        raw,
+                    });
+                }
+            }
+            pos = field_end;
+        }
+        if fields.is_empty() {
+            return Err(MessageError::NoHeader);
+        }
+        Ok(Message {
+            fields,
+            body: &wire[body_start.min(wire.len())..],
+        })
+    }
+
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Field<'a>> + 's {
+        self.fields.iter().filter(move |f| f.is(name))
+    }
+
+    pub fn first(&self, name: &str) -> Option<&Field<'a>> {
+        self.fields.iter().find(|f| f.is(name))
+    }
+
+    /// Every address of every From field (DMARC needs exactly one), with its display name.
+    pub fn author_addresses(&self) -> Vec<(Option<String>, String)> {
+        let mut out = Vec::new();
+        for field in self.all("From") {
+            match MessageStream::new(field.value).parse_address() {
+                HeaderValue::Address(Address::List(list)) => {
+                    out.extend(list.iter().map(addr_text));
+                }
+                HeaderValue::Address(Address::Group(groups)) => {
+                    for g in &groups {
+                        out.extend(g.addresses.iter().map(addr_text));
+                    }
+                }
+                _ => out.push((None, String::new())),
+            }
+        }
+        out
+    }
+
+    /// The author domain of the From field(s).
+    pub fn author(&self) -> Author {
+        let from = self.author_addresses();
+        match from.as_slice() {
+            [] => Author::Problem(AuthorProblem::NoFrom),
+            [(_, one)] => match domain_of(one) {
+                Some(d) => Author::Domain(d),
+                None => Author::Problem(AuthorProblem::NoDomain(one.clone())),
+            },
+            many => Author::Problem(AuthorProblem::Several(many.len())),
+        }
+    }
+
+    pub fn subject(&self) -> Option<String> {
+        let field = self.first("Subject")?;
+        match MessageStream::new(field.value).parse_unstructured() {
+            HeaderValue::Text(t) => Some(t.into_owned()),
+            _ => Some(field.text()),
+        }
+    }
+
+    pub fn date(&self) -> Option<mail_parser::DateTime> {
+        let field = self.first("Date")?;
+        match MessageStream::new(field.value).parse_date() {
+            HeaderValue::DateTime(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The envelope sender from the topmost Return-Path (`<>` gives the empty string).
+    pub fn return_path(&self) -> Option<String> {
+        let text = self.first("Return-Path")?.text();
+        let inner = text
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim();
+        Some(inner.to_string())
+    }
+}
+
+fn addr_text(a: &Addr<'_>) -> (Option<String>, String) {
+    (
+        a.name.as_deref().map(str::to_string),
+        a.address.as_deref().unwrap_or("").trim().to_string(),
+    )
+}
+
+fn trim_end(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Index just past the line starting at `pos` (past its LF, or the end of input).
+fn line_end(data: &[u8], pos: usize) -> usize {
+    match memchr(b'\n', &data[pos..]) {
+        Some(i) => pos + i + 1,
+        None => data.len(),
+    }
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+/// The domain of an address (after the last `@`), lower-cased; None when there is none.
+pub fn domain_of(address: &str) -> Option<String> {
+    let (_, domain) = address.rsplit_once('@')?;
+    let domain = domain.trim().trim_end_matches('.');
+    (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_fields_keep_their_raw_bytes() {
+        let wire = b"From: a@example.com\r\nSubject: one\r\n two\r\n\r\nbody\r\n";
+        let m = Message::parse(wire).expect("parses");
+        assert_eq!(m.fields.len(), 2);
+        assert_eq!(m.fields[1].raw, b"Subject: one\r\n two\r\n");
+        assert_eq!(m.body, b"body\r\n");
+    }
+
+    #[test]
+    fn garbage_is_not_a_message() {
+        assert!(matches!(
+            Message::parse(b"\x00\x01binary\r\n"),
+            Err(MessageError::NoHeader)
+        ));
+        assert!(matches!(Message::parse(b""), Err(MessageError::Empty)));
+    }
+
+    #[test]
+    fn lf_becomes_crlf_only_where_bare() {
+        assert_eq!(to_crlf(b"a\nb\r\n").as_ref(), b"a\r\nb\r\n");
+        assert!(matches!(to_crlf(b"a\r\n"), Cow::Borrowed(_)));
+    }
+}

@@ -1,0 +1,194 @@
+//! The Received chain: hops in path order, the trust boundary, and the client the trusted part
+//! first heard from (the IP / HELO that SPF and iprev evaluate), with the anomalies on the way.
+
+use std::net::IpAddr;
+
+use super::ranges::special_range;
+use super::received::{ParsedHop, parse_hop};
+use super::trust::TrustedMta;
+use super::{Hop, PathInfo};
+use crate::message::Message;
+
+/// A gap between hops worth a warning (mail normally moves in seconds).
+const LONG_GAP_SECONDS: i64 = 3600;
+
+/// Walk the Received fields. The topmost was added by our own border MTA and is always trusted;
+/// while a hop's sender is a `--trusted-mta`, the hop below it is trusted too. `date` is the
+/// Date field's time, `at` the evaluation time (future timestamps are measured against it).
+pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64) -> PathInfo {
+    let parsed: Vec<ParsedHop> = msg
+        .all("Received")
+        .enumerate()
+        .map(|(i, f)| parse_hop(i + 1, f.value))
+        .collect();
+    let n = parsed.len();
+    let mut info = PathInfo::default();
+    // Top-down: the first hop whose sender is not one of ours is where mail entered.
+    let entry = parsed
+        .iter()
+        .position(|hop| !trusted.iter().any(|t| t.matches(hop)))
+        .or(n.checked_sub(1));
+    info.trusted_hops = entry.map_or(0, |e| e + 1);
+    if let Some(e) = entry {
+        let hop = &parsed[e];
+        info.origin_ip = hop.from_ip.map(|ip| ip.to_string());
+        info.origin_hop = Some(n - e);
+        info.boundary_host = hop.hop.by_host.clone();
+        info.helo = hop.helo.clone().or_else(|| hop.from_host.clone());
+        match hop.from_ip {
+            None => info.anomalies.push(format!(
+                "hop {} (where mail entered the trusted part) names no client IP",
+                n - e
+            )),
+            Some(ip) => {
+                match special_range(ip) {
+                    Some(kind) if kind.starts_with("documentation") => info.anomalies.push(format!(
+                        "the origin IP {ip} is a {kind} address, never used on the Internet (test data, or a forged field)"
+                    )),
+                    Some(kind) => info.anomalies.push(format!(
+                        "the origin IP {ip} is a {kind} address: the trust boundary is misplaced (add --trusted-mta) or the field is forged"
+                    )),
+                    None => {}
+                }
+            }
+        }
+    }
+    // Path order from here on: index 0 is the oldest hop.
+    let mut hops: Vec<Hop> = Vec::with_capacity(n);
+    let mut previous_time = date;
+    for (k, p) in parsed.iter().rev().enumerate() {
+        let number = k + 1;
+        let mut hop = p.hop.clone();
+        hop.index = number;
+        hop.trusted = p.hop.field <= info.trusted_hops;
+        if hop.raw.is_some() {
+            info.anomalies
+                .push(format!("hop {number} could not be parsed; kept as written"));
+            hops.push(hop);
+            continue;
+        }
+        match p.timestamp {
+            Some(t) => {
+                if let Some(prev) = previous_time {
+                    hop.delay_seconds = Some(t - prev);
+                    if t - prev > LONG_GAP_SECONDS {
+                        let what = if k == 0 {
+                            "the Date field"
+                        } else {
+                            "the hop before it"
+                        };
+                        info.anomalies.push(format!(
+                            "hop {number} is timestamped {} after {what} (clock skew, or long queueing)",
+                            duration(t - prev)
+                        ));
+                    }
+                    if t < prev {
+                        let what = if k == 0 {
+                            "the Date field"
+                        } else {
+                            "the hop before it"
+                        };
+                        info.anomalies.push(format!(
+                            "hop {number} is timestamped {} before {what} (clock skew or forged field)",
+                            duration(prev - t)
+                        ));
+                    }
+                }
+                if t > at + 15 * 60 {
+                    info.anomalies.push(format!(
+                        "hop {number} is timestamped {} in the future",
+                        duration(t - at)
+                    ));
+                }
+                previous_time = Some(t);
+            }
+            None => info
+                .anomalies
+                .push(format!("hop {number} has no parseable date")),
+        }
+        if let Some(ip) = p.from_ip
+            && !hop.trusted
+            && let Some(kind) = special_range(ip)
+            && info.origin_hop != Some(number)
+        {
+            info.anomalies.push(format!(
+                "hop {number} names a {kind} client address {ip} (an internal relay of the sender, or forged)"
+            ));
+        }
+        let smtp = hop
+            .protocol
+            .as_deref()
+            .is_some_and(|p| matches!(p, "SMTP" | "ESMTP" | "ESMTPA" | "UTF8SMTP" | "UTF8SMTPA"));
+        let local = p.from_ip.is_some_and(|ip| ip.is_loopback());
+        if smtp && !hop.tls && !local {
+            info.anomalies
+                .push(format!("hop {number} was sent without TLS"));
+        }
+        hops.push(hop);
+    }
+    for pair in parsed.iter().rev().collect::<Vec<_>>().windows(2) {
+        let (before, after) = (pair[0], pair[1]);
+        let (Some(by), Some(next_from)) = (&before.hop.by_host, &after.from_host) else {
+            continue;
+        };
+        let by = crate::dns::name::normalize(by);
+        let names = [&after.from_host, &after.helo, &after.from_rdns];
+        let same = names
+            .iter()
+            .filter_map(|n| n.as_deref())
+            .any(|n| crate::dns::name::normalize(n) == by);
+        let ip_literal = next_from.parse::<IpAddr>().is_ok();
+        if !same && !ip_literal && after.from_host.as_deref() != Some("localhost") {
+            info.anomalies.push(format!(
+                "hop {} says it came from {next_from}, but hop {} was received by {by} (a gap in the chain, or a forged field)",
+                n - after.hop.field + 1,
+                n - before.hop.field + 1
+            ));
+        }
+    }
+    if let (Some(first), Some(last)) = (
+        date.or_else(|| parsed.last().and_then(|p| p.timestamp)),
+        parsed.first().and_then(|p| p.timestamp),
+    ) {
+        info.total_transit_seconds = Some(last - first);
+    }
+    info.hops = hops;
+    info
+}
+
+/// Position among all header fields (1 = topmost) of the Received field where mail entered
+/// the trusted part: fields above it were added on our side.
+pub fn boundary_position(msg: &Message, path: &PathInfo) -> Option<usize> {
+    let wanted = path.trusted_hops;
+    msg.fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is("Received"))
+        .nth(wanted.checked_sub(1)?)
+        .map(|(i, _)| i + 1)
+}
+
+/// "2h 5m", "40s": short durations for anomaly notes.
+fn duration(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(40), "40s");
+        assert_eq!(duration(600), "10m");
+        assert_eq!(duration(7300), "2h 1m");
+        assert_eq!(duration(-90_000), "25h 0m");
+        assert_eq!(duration(200_000), "2d 7h");
+    }
+}

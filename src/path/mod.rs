@@ -1,0 +1,64 @@
+//! The path a message took: its Received chain, the trust boundary and origin, iprev and DNSBL
+//! for the origin, and the Authentication-Results fields others added on the way.
+
+pub mod authres;
+pub mod chain;
+pub mod dnsbl;
+pub mod iprev;
+pub mod ranges;
+pub mod received;
+pub mod trust;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PathInfo {
+    /// Received fields in path order: hop 1 is the oldest (bottom-most) field, the last hop the
+    /// one our own MTA added (topmost).
+    pub hops: Vec<Hop>,
+    /// How many hops (counted from the newest) are inside the trusted part.
+    pub trusted_hops: usize,
+    /// The client IP of the hop that entered the trusted part: what SPF and iprev use.
+    pub origin_ip: Option<String>,
+    /// Which hop that is (path order), and the trusted MTA that received it.
+    pub origin_hop: Option<usize>,
+    pub boundary_host: Option<String>,
+    /// HELO of that hop (its HELO clause, else its from-host).
+    pub helo: Option<String>,
+    /// Envelope sender used for SPF (Return-Path, or `--mail-from`); "" is the null sender.
+    pub mail_from: Option<String>,
+    /// Where each of ip / helo / mail_from came from.
+    pub sources: Vec<String>,
+    /// From the Date field (or the first hop) to the last hop, when both have times.
+    pub total_transit_seconds: Option<i64>,
+    pub anomalies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Hop {
+    /// Position in path order (1 = oldest).
+    pub index: usize,
+    /// Position of the field in the header (1 = topmost).
+    pub field: usize,
+    pub from_host: Option<String>,
+    pub from_ip: Option<String>,
+    pub from_rdns: Option<String>,
+    /// The HELO/EHLO name when the field gives one apart from the from-host.
+    pub helo: Option<String>,
+    pub ident: Option<String>,
+    pub by_host: Option<String>,
+    pub protocol: Option<String>,
+    pub tls: bool,
+    pub tls_version: Option<String>,
+    pub tls_cipher: Option<String>,
+    pub id: Option<String>,
+    #[serde(rename = "for")]
+    pub for_addr: Option<String>,
+    /// RFC 3339 UTC.
+    pub timestamp: Option<String>,
+    /// Seconds since the previous hop (hop 1: since the Date field).
+    pub delay_seconds: Option<i64>,
+    pub trusted: bool,
+    /// The field as written (escaped on output), when it could not be parsed.
+    pub raw: Option<String>,
+}

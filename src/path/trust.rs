@@ -1,0 +1,65 @@
+//! `--trusted-mta`: which hops were written by MTAs of ours.
+
+use super::received::ParsedHop;
+use crate::dns::net::{Cidr, CidrError};
+
+/// `--trusted-mta`: a host name (exact, case-insensitive) or an address range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustedMta {
+    /// A host name, normalised.
+    Name(String),
+    /// An address range.
+    Net(Cidr),
+}
+
+/// Why a `--trusted-mta` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustedMtaError {
+    /// A range with a bad address or prefix.
+    #[error(transparent)]
+    Range(#[from] CidrError),
+    /// Empty or with white space.
+    #[error("{0:?} is neither a host name nor an address range")]
+    Neither(String),
+}
+
+impl TrustedMta {
+    /// A name, an address, or `ADDR/LEN`.
+    pub fn parse(s: &str) -> Result<TrustedMta, TrustedMtaError> {
+        if s.contains('/') || s.parse::<std::net::IpAddr>().is_ok() {
+            return Ok(TrustedMta::Net(Cidr::parse(s)?));
+        }
+        if s.is_empty() || s.contains(char::is_whitespace) {
+            return Err(TrustedMtaError::Neither(s.to_string()));
+        }
+        Ok(TrustedMta::Name(crate::dns::name::normalize(s)))
+    }
+
+    pub(super) fn matches(&self, hop: &ParsedHop) -> bool {
+        match self {
+            TrustedMta::Name(n) => [&hop.from_host, &hop.from_rdns, &hop.helo].iter().any(|h| {
+                h.as_deref()
+                    .is_some_and(|h| crate::dns::name::normalize(h) == *n)
+            }),
+            TrustedMta::Net(net) => hop.from_ip.is_some_and(|ip| net.contains(ip)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_mta_parses_names_and_ranges() {
+        assert!(matches!(
+            TrustedMta::parse("192.0.2.0/24"),
+            Ok(TrustedMta::Net(c)) if c.len == 24
+        ));
+        assert!(
+            matches!(TrustedMta::parse("MX.Example.COM"), Ok(TrustedMta::Name(n)) if n == "mx.example.com")
+        );
+        assert!(TrustedMta::parse("10.0.0.0/40").is_err());
+        assert!(TrustedMta::parse("two words").is_err());
+    }
+}

@@ -1,0 +1,331 @@
+//! `batch`: many messages (mbox, Maildir, folders of .eml) checked in parallel with one shared
+//! DNS cache. Memory stays bounded: the reader streams, a bounded channel feeds the workers,
+//! and results are written in input order through a reorder window no larger than the number
+//! of messages in flight.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use serde::Serialize;
+
+use crate::common::AuthResult;
+use crate::dns::Dns;
+use crate::message::mbox::{self, Item, ItemError};
+use crate::pipeline::check;
+use crate::pipeline::stage::CheckOptions;
+use crate::report::model::{CheckReport, DnsStats};
+
+/// `--shard K/N`: this run takes the messages whose stable hash falls in shard K (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u64,
+    pub n: u64,
+}
+
+impl Shard {
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 2/8")?;
+        let k: u64 = k.trim().parse().map_err(|_| format!("bad K in {s:?}"))?;
+        let n: u64 = n.trim().parse().map_err(|_| format!("bad N in {s:?}"))?;
+        if n == 0 || k == 0 || k > n {
+            return Err(format!("{s:?}: need 1 <= K <= N"));
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// FNV-1a over the path and the position in the file: the same message lands in the same
+    /// shard on every machine and every run.
+    pub fn takes(&self, item: &Item) -> bool {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let index = item.index.to_le_bytes();
+        for b in item.path.bytes().chain([0]).chain(index) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h % self.n == self.k - 1
+    }
+}
+
+pub struct BatchConfig {
+    pub paths: Vec<PathBuf>,
+    pub jobs: usize,
+    pub shard: Option<Shard>,
+    pub max_size: u64,
+    pub check: CheckOptions,
+    pub human: bool,
+}
+
+#[derive(Serialize)]
+struct Source<'a> {
+    path: &'a str,
+    offset: Option<u64>,
+    index: usize,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    source: Source<'a>,
+    #[serde(flatten)]
+    report: &'a CheckReport,
+}
+
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    source: Source<'a>,
+    error: &'a str,
+}
+
+/// Counts for the summary.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub messages: usize,
+    pub verdicts: BTreeMap<String, usize>,
+    /// Why messages did not pass, e.g. "dkim fail: body hash mismatch".
+    pub reasons: BTreeMap<String, usize>,
+    pub errors: usize,
+    pub unreadable_inputs: usize,
+    pub interrupted: bool,
+}
+
+struct Done {
+    seq: usize,
+    text: String,
+    verdict: Option<AuthResult>,
+    reasons: Vec<String>,
+    unreadable: bool,
+}
+
+/// The part of a reason before its parenthesis, so that counts group.
+fn short(reason: &str) -> &str {
+    reason.split(" (").next().unwrap_or(reason).trim()
+}
+
+fn failure_reasons(r: &CheckReport) -> Vec<String> {
+    if r.verdict.result == AuthResult::Pass {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if r.spf.result != AuthResult::Pass {
+        out.push(format!("spf {}", r.spf.result.word()));
+    }
+    if r.dkim.is_empty() {
+        out.push("dkim: no signature".into());
+    }
+    for d in r.dkim.iter().filter(|d| d.result != AuthResult::Pass) {
+        out.push(format!("dkim {}: {}", d.result.word(), short(&d.reason)));
+    }
+    if r.dkim.iter().any(|d| d.result == AuthResult::Pass) && !r.dmarc.dkim_aligned {
+        out.push("dkim pass not aligned".into());
+    }
+    out.push(format!("dmarc {}", r.dmarc.result.word()));
+    out
+}
+
+fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool) -> Done {
+    let source = Source {
+        path: &item.path,
+        offset: item.offset,
+        index: item.index,
+    };
+    let label = match item.offset {
+        Some(o) => format!("{}@{o}", item.path),
+        None => item.path.clone(),
+    };
+    let error = |e: &str, unreadable: bool| Done {
+        seq,
+        text: if human {
+            format!(
+                "{}: ERROR {}\n",
+                crate::report::escape::term(&label),
+                crate::report::escape::term(e)
+            )
+        } else {
+            json_line(&ErrorLine {
+                source: Source {
+                    path: &item.path,
+                    offset: item.offset,
+                    index: item.index,
+                },
+                error: e,
+            })
+        },
+        verdict: None,
+        reasons: Vec::new(),
+        unreadable,
+    };
+    let bytes = match &item.bytes {
+        Ok(b) => b,
+        Err(e) => {
+            let unreadable = matches!(e, ItemError::CannotOpen(_));
+            return error(&e.to_string(), unreadable);
+        }
+    };
+    match check::check_message(bytes, dns, opts) {
+        Ok(mut report) => {
+            // Per-message query counts mean nothing with a cache shared by every message.
+            report.dns = DnsStats::default();
+            let text = if human {
+                format!(
+                    "{}: {} {}\n",
+                    crate::report::escape::term(&label),
+                    report.verdict.result.word().to_uppercase(),
+                    crate::report::escape::term(&report.verdict.summary)
+                )
+            } else {
+                json_line(&Line {
+                    source,
+                    report: &report,
+                })
+            };
+            Done {
+                seq,
+                text,
+                verdict: Some(report.verdict.result),
+                reasons: failure_reasons(&report),
+                unreadable: false,
+            }
+        }
+        Err(e) => error(&format!("not a message: {e}"), false),
+    }
+}
+
+fn json_line<T: Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string(v)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// Run the batch, writing result lines to `out`; `progress` is told the count as it grows.
+pub fn run(
+    cfg: &BatchConfig,
+    dns: &Arc<Dns>,
+    stop: &AtomicBool,
+    out: &mut dyn Write,
+    progress: &dyn Fn(usize),
+) -> std::io::Result<Summary> {
+    let jobs = cfg.jobs.max(1);
+    // At most `window` messages between the reader and the writer, however slow one is.
+    let window = jobs * 8;
+    let (token_tx, token_rx) = mpsc::sync_channel::<()>(window);
+    for _ in 0..window {
+        let _ = token_tx.send(());
+    }
+    let (item_tx, item_rx) = mpsc::sync_channel::<(usize, Item)>(jobs * 4);
+    let item_rx = Arc::new(std::sync::Mutex::new(item_rx));
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    let mut summary = Summary::default();
+    std::thread::scope(|s| -> std::io::Result<()> {
+        s.spawn(move || {
+            let mut seq = 0;
+            mbox::walk(&cfg.paths, cfg.max_size, &mut |item| {
+                if stop.load(Ordering::Relaxed) {
+                    return false;
+                }
+                if cfg.shard.is_some_and(|sh| !sh.takes(&item)) {
+                    return true;
+                }
+                if token_rx.recv().is_err() {
+                    return false;
+                }
+                let sent = item_tx.send((seq, item)).is_ok();
+                seq += 1;
+                sent
+            });
+        });
+        for _ in 0..jobs {
+            let rx = Arc::clone(&item_rx);
+            let tx = done_tx.clone();
+            let dns = Arc::clone(dns);
+            let opts = &cfg.check;
+            s.spawn(move || {
+                loop {
+                    let next = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, item)) = next else { return };
+                    if tx.send(process(&item, seq, &dns, opts, cfg.human)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // Results arrive out of order; hold the early ones until their turn.
+        let mut pending: HashMap<usize, Done> = HashMap::new();
+        let mut next = 0;
+        for done in done_rx {
+            pending.insert(done.seq, done);
+            while let Some(d) = pending.remove(&next) {
+                out.write_all(d.text.as_bytes())?;
+                summary.messages += 1;
+                match d.verdict {
+                    Some(v) => *summary.verdicts.entry(v.word().to_string()).or_default() += 1,
+                    None => summary.errors += 1,
+                }
+                if d.unreadable {
+                    summary.unreadable_inputs += 1;
+                }
+                for r in d.reasons {
+                    *summary.reasons.entry(r).or_default() += 1;
+                }
+                next += 1;
+                let _ = token_tx.try_send(());
+                progress(summary.messages);
+            }
+        }
+        out.flush()
+    })?;
+    summary.interrupted = stop.load(Ordering::Relaxed);
+    Ok(summary)
+}
+
+/// The summary as text (stderr with JSON lines, the end of the human report otherwise).
+pub fn summary_text(s: &Summary) -> String {
+    let mut o = format!("{} message(s)", s.messages);
+    if s.interrupted {
+        o.push_str(" (interrupted: the summary so far)");
+    }
+    o.push('\n');
+    for (v, n) in &s.verdicts {
+        o.push_str(&format!("  {v:<10} {n}\n"));
+    }
+    if s.errors > 0 {
+        o.push_str(&format!("  {:<10} {}\n", "error", s.errors));
+    }
+    if !s.reasons.is_empty() {
+        o.push_str("why messages did not pass:\n");
+        let mut reasons: Vec<(&String, &usize)> = s.reasons.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (r, n) in reasons {
+            o.push_str(&format!("  {n:>6}  {}\n", crate::report::escape::term(r)));
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_corpus() {
+        let shards: Vec<Shard> = (1..=4).map(|k| Shard { k, n: 4 }).collect();
+        for i in 0..200 {
+            let item = Item {
+                path: format!("m/{i}.eml"),
+                offset: None,
+                index: 0,
+                bytes: Ok(Vec::new()),
+            };
+            assert_eq!(shards.iter().filter(|s| s.takes(&item)).count(), 1);
+        }
+        assert!(Shard::parse("0/4").is_err() && Shard::parse("5/4").is_err());
+        assert_eq!(Shard::parse("2/8"), Ok(Shard { k: 2, n: 8 }));
+    }
+}

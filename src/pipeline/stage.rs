@@ -1,0 +1,207 @@
+//! The path stage `check` and `trace` share: the Received chain, the client (IP, HELO, MAIL
+//! FROM), iprev, DNSBL, existing Authentication-Results and transport posture.
+
+use std::net::IpAddr;
+
+use crate::common::Clock;
+use crate::dns::Dns;
+use crate::message::info::MessageInfo;
+use crate::message::{Author, Message};
+use crate::path::authres::{self, FieldReport};
+use crate::path::dnsbl::{self, DnsblResult};
+use crate::path::iprev::{self, IprevReport};
+use crate::path::trust::TrustedMta;
+use crate::path::{PathInfo, chain};
+use crate::transport::{self, DomainTransport, Role};
+
+/// What a `check` or `trace` is asked to do beyond the message itself.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Client IP to evaluate instead of the one read from the path (`--ip`).
+    pub ip: Option<IpAddr>,
+    /// HELO name instead of the path's (`--helo`).
+    pub helo: Option<String>,
+    /// Envelope sender instead of Return-Path (`--mail-from`); "" is the null sender.
+    pub mail_from: Option<String>,
+    /// MTAs of ours (`--trusted-mta`).
+    pub trusted: Vec<TrustedMta>,
+    /// The evaluation time.
+    pub clock: Clock,
+    /// The receiving host's name (SPF `%{r}`).
+    pub receiver: String,
+    /// `--authserv-id` when given: the only id whose Authentication-Results are trusted.
+    pub authserv_id: Option<String>,
+    /// DNS blocklist zones to look the origin up in.
+    pub dnsbl: Vec<String>,
+    /// Look up MTA-STS / DANE posture (on in check and trace, opt-in for filter and batch).
+    pub transport: bool,
+}
+
+/// What the Received chain and the header say, before any signature is checked.
+pub(crate) struct PathStage {
+    pub path: PathInfo,
+    pub message: MessageInfo,
+    pub author: Author,
+    pub ip: Option<IpAddr>,
+    pub iprev: Option<IprevReport>,
+    pub dnsbl: Vec<DnsblResult>,
+    pub authentication_results: Vec<FieldReport>,
+    pub transport: Vec<DomainTransport>,
+    pub errors: Vec<String>,
+}
+
+pub(crate) fn path_stage(
+    msg: &Message,
+    input_len: usize,
+    dns: &Dns,
+    opts: &CheckOptions,
+) -> PathStage {
+    let date = msg.date().map(|d| d.to_timestamp());
+    let mut path = chain::analyse(msg, &opts.trusted, date, opts.clock.time_signed());
+    let mut sources = Vec::new();
+    let ip = match opts.ip {
+        Some(ip) => {
+            sources.push("ip: --ip".to_string());
+            Some(ip)
+        }
+        None => {
+            let parsed = path.origin_ip.as_deref().and_then(|s| s.parse().ok());
+            if let (Some(_), Some(hop)) = (parsed, path.origin_hop) {
+                sources.push(format!("ip: Received hop {hop}"));
+            }
+            parsed
+        }
+    };
+    let helo = match &opts.helo {
+        Some(h) => {
+            sources.push("helo: --helo".into());
+            Some(h.clone())
+        }
+        None => path.helo.clone(),
+    };
+    let mail_from = match &opts.mail_from {
+        Some(m) => {
+            sources.push("mail_from: --mail-from".into());
+            Some(m.clone())
+        }
+        None => {
+            let rp = msg.return_path();
+            if rp.is_some() {
+                sources.push("mail_from: Return-Path".into());
+            }
+            rp
+        }
+    };
+    path.origin_ip = ip.map(|i| i.to_string());
+    path.helo = helo;
+    path.mail_from = mail_from;
+    path.sources = sources;
+
+    let mut errors = Vec::new();
+    if ip.is_none() {
+        errors
+            .push("no client IP: the Received path names none and --ip was not given".to_string());
+    }
+    let boundary = chain::boundary_position(msg, &path);
+    let authentication_results = authres::collect(msg, boundary, opts.authserv_id.as_deref());
+    for f in &authentication_results {
+        if f.trust.starts_with("claims our authserv-id from below") {
+            path.anomalies.push(format!(
+                "{} field {} claims our authserv-id from below the trust boundary (forged or relayed; not trusted)",
+                f.field, f.position
+            ));
+        }
+    }
+    let author = msg.author();
+    let from: Vec<(Option<String>, String)> = msg.author_addresses();
+    let from_domain = match &author {
+        Author::Domain(d) => Some(d.clone()),
+        Author::Problem(_) => None,
+    };
+    let message = MessageInfo {
+        from_name: from.first().and_then(|(n, _)| n.clone()),
+        from_domain,
+        from: from.into_iter().map(|(_, a)| a).collect(),
+        subject: msg.subject(),
+        message_id: msg.first("Message-ID").map(|f| f.text()),
+        date: date.map(|d| mail_parser::DateTime::from_timestamp(d).to_rfc3339()),
+        size: input_len,
+    };
+    let transport = if opts.transport {
+        transport_domains(msg, &path, message.from_domain.as_deref())
+            .into_iter()
+            .map(|(domain, role)| transport::assess(dns, &domain, role, &path))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    PathStage {
+        transport,
+        iprev: ip.map(|ip| iprev::check(dns, ip)),
+        dnsbl: ip.map_or_else(Vec::new, |ip| {
+            opts.dnsbl
+                .iter()
+                .map(|z| dnsbl::lookup(dns, ip, z))
+                .collect()
+        }),
+        path,
+        message,
+        author,
+        ip,
+        authentication_results,
+        errors,
+    }
+}
+
+/// The recipient domain (the trusted hop's `for`, else Delivered-To, else To) and the sender
+/// domain (From), each once.
+fn transport_domains(
+    msg: &Message,
+    path: &PathInfo,
+    from_domain: Option<&str>,
+) -> Vec<(String, Role)> {
+    let entry = path
+        .hops
+        .iter()
+        .rev()
+        .find(|h| h.trusted && h.for_addr.is_some());
+    let recipient = entry
+        .and_then(|h| h.for_addr.as_deref())
+        .and_then(crate::message::domain_of)
+        .or_else(|| {
+            msg.first("Delivered-To")
+                .and_then(|f| crate::message::domain_of(&f.text()))
+        })
+        .or_else(|| {
+            msg.first("To")
+                .and_then(|f| f.text().split(',').next().map(str::to_string))
+                .and_then(|a| crate::message::domain_of(a.trim().trim_end_matches('>')))
+        });
+    let mut out = Vec::new();
+    if let Some(r) = recipient {
+        out.push((r, Role::Recipient));
+    }
+    if let Some(s) = from_domain
+        && !out.iter().any(|(d, _)| d == s)
+    {
+        out.push((s.to_string(), Role::Sender));
+    }
+    out
+}
+
+impl CheckOptions {
+    /// Defaults for an embedder: nothing overridden, no trusted MTAs, no DNSBL, transport on.
+    pub fn new(clock: Clock) -> CheckOptions {
+        CheckOptions {
+            ip: None,
+            helo: None,
+            mail_from: None,
+            trusted: Vec::new(),
+            clock,
+            receiver: "unknown".into(),
+            authserv_id: None,
+            dnsbl: Vec::new(),
+            transport: true,
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! `trace`: the path stage alone, as a report.
+
+use super::stage::{CheckOptions, path_stage};
+use crate::dns::Dns;
+use crate::message::{Message, MessageError, to_crlf};
+use crate::report::model::{DnsStats, TraceReport};
+
+/// Trace one message's path (no signature checks).
+pub fn trace_message(
+    input: &[u8],
+    dns: &Dns,
+    opts: &CheckOptions,
+) -> Result<TraceReport, MessageError> {
+    let wire = to_crlf(input);
+    let msg = Message::parse(&wire)?;
+    let stage = path_stage(&msg, input.len(), dns, opts);
+    Ok(TraceReport {
+        schema: "mailverdict.trace.v1",
+        message: stage.message,
+        path: stage.path,
+        iprev: stage.iprev,
+        authentication_results: stage.authentication_results,
+        dnsbl: stage.dnsbl,
+        transport: stage.transport,
+        dns: DnsStats {
+            queries: dns.queries_sent(),
+        },
+    })
+}
