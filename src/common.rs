@@ -147,3 +147,39 @@ pub fn clip(s: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+/// Run `a` and `b`, on two threads when `parallel` (independent DNS-bound work on live DNS),
+/// else one after the other.
+pub fn join<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let handle = s.spawn(a);
+        let b = b();
+        // A panic in `a` is re-raised here, as it would have been sequentially.
+        let a = handle
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (a, b)
+    })
+}
+
+/// `items.iter().map(f)`, one thread per item when `parallel`; results in item order.
+pub fn map<T: Sync, R: Send>(parallel: bool, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if !parallel || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = items.iter().map(|i| s.spawn(move || f(i))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}

@@ -66,6 +66,11 @@ impl Dns {
         self.query(name, RecordType::Txt).map(|r| txt_strings(&r))
     }
 
+    /// Whether independent questions should be asked concurrently (live DNS).
+    pub fn is_remote(&self) -> bool {
+        self.backend.is_remote()
+    }
+
     /// Queries that went to the backend (cache misses) so far.
     pub fn queries_sent(&self) -> usize {
         self.queries.load(Ordering::Relaxed)

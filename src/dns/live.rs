@@ -165,6 +165,10 @@ fn combine(proofs: impl Iterator<Item = Proof>) -> Dnssec {
 }
 
 impl Resolve for Live {
+    fn is_remote(&self) -> bool {
+        true
+    }
+
     fn query(&self, name: &str, rtype: RecordType) -> Answer {
         self.run(&self.resolver, name, rtype).0
     }

@@ -35,6 +35,12 @@ pub trait Resolve: Send + Sync {
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
         (self.query(name, rtype), Dnssec::Indeterminate)
     }
+
+    /// Whether answers cost network round trips, so that callers issue independent questions
+    /// concurrently (a zone replay answers at once: threads would only cost).
+    fn is_remote(&self) -> bool {
+        false
+    }
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
@@ -45,6 +51,10 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
 
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
         (**self).query_dnssec(name, rtype)
+    }
+
+    fn is_remote(&self) -> bool {
+        (**self).is_remote()
     }
 }
 

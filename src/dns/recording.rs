@@ -69,6 +69,10 @@ impl Recording {
 }
 
 impl Resolve for Recording {
+    fn is_remote(&self) -> bool {
+        self.inner.is_remote()
+    }
+
     fn query(&self, name: &str, rtype: RecordType) -> Answer {
         let answer = self.inner.query(name, rtype);
         self.write(name, rtype, &answer, None);

@@ -1,7 +1,7 @@
 //! `check`: the path stage, then SPF, DKIM, ARC and DMARC, the verdict, and the comparison of
 //! trusted Authentication-Results with our own results. Builds the report; never prints.
 
-use super::stage::{CheckOptions, path_stage};
+use super::stage::{CheckOptions, PathStage, path_lookups, path_stage};
 use crate::auth::dkim::{Bodies, DkimReport};
 use crate::auth::dmarc::DmarcReport;
 use crate::auth::{arc, dkim, dmarc, spf};
@@ -19,11 +19,10 @@ pub fn check_message(
 ) -> Result<CheckReport, MessageError> {
     let wire = to_crlf(input);
     let msg = Message::parse(&wire)?;
-    let stage = path_stage(&msg, input.len(), dns, opts);
-    let mut errors = stage.errors;
-    let path = stage.path;
-
-    let newest = path
+    let stage = path_stage(&msg, input.len(), opts);
+    let mut errors = stage.errors.clone();
+    let newest = stage
+        .path
         .hops
         .iter()
         .filter_map(|h| h.timestamp.as_deref())
@@ -31,8 +30,82 @@ pub fn check_message(
         .filter_map(|d| u64::try_from(d.to_timestamp()).ok())
         .max();
     let at = opts.clock.for_message(newest);
+    if stage.ip.is_some() && stage.path.mail_from.is_none() {
+        errors.push(
+            "no Return-Path: SPF evaluated the null sender (postmaster@HELO); give --mail-from"
+                .into(),
+        );
+    }
 
-    let spf_report = match stage.ip {
+    // The mechanisms are independent until DMARC: on live DNS they run concurrently, so a check
+    // costs about its longest chain of dependent round trips, not their sum.
+    let parallel = dns.is_remote();
+    let bodies = Bodies::default();
+    let ((spf_report, (mut dkim_reports, unverified)), (arc_report, (lookups, ()))) =
+        crate::common::join(
+            parallel,
+            || {
+                crate::common::join(
+                    parallel,
+                    || evaluate_spf(dns, &stage, at, opts),
+                    || dkim::verify_all(&msg, dns, at, &bodies),
+                )
+            },
+            || {
+                crate::common::join(
+                    parallel,
+                    || arc::validate(&msg, dns, &bodies),
+                    || {
+                        crate::common::join(
+                            parallel,
+                            || path_lookups(dns, &stage, opts),
+                            || prefetch_dmarc(dns, &stage, parallel),
+                        )
+                    },
+                )
+            },
+        );
+    if unverified > 0 {
+        errors.push(format!(
+            "{unverified} more DKIM-Signature field(s) not verified: at most {} are checked per message",
+            dkim::MAX_SIGNATURES
+        ));
+    }
+    let dmarc_report = dmarc::evaluate(dns, &stage.author, &spf_report, &mut dkim_reports);
+    let mut fields = stage.authentication_results;
+    authres::compare(&mut fields, |clause| {
+        our_result(
+            clause,
+            &spf_report.result,
+            &dmarc_report,
+            arc_report.result,
+            lookups.iprev.as_ref().map(|i| i.result),
+            &dkim_reports,
+        )
+    });
+    Ok(CheckReport {
+        schema: "mailverdict.check.v1",
+        verdict: verdict(&dmarc_report),
+        message: stage.message,
+        path: stage.path,
+        spf: spf_report,
+        dkim: dkim_reports,
+        arc: arc_report,
+        dmarc: dmarc_report,
+        iprev: lookups.iprev,
+        authentication_results: fields,
+        dnsbl: lookups.dnsbl,
+        transport: lookups.transport,
+        errors,
+        dns: DnsStats {
+            queries: dns.queries_sent(),
+        },
+    })
+}
+
+fn evaluate_spf(dns: &Dns, stage: &PathStage, at: u64, opts: &CheckOptions) -> spf::SpfReport {
+    let path = &stage.path;
+    match stage.ip {
         Some(ip) => spf::evaluate(
             dns,
             &spf::SpfRequest {
@@ -50,53 +123,19 @@ pub fn check_message(
             path.mail_from.as_deref(),
             path.helo.as_deref(),
         ),
-    };
-    if stage.ip.is_some() && path.mail_from.is_none() {
-        errors.push(
-            "no Return-Path: SPF evaluated the null sender (postmaster@HELO); give --mail-from"
-                .into(),
-        );
     }
+}
 
-    let bodies = Bodies::default();
-    let (mut dkim_reports, unverified) = dkim::verify_all(&msg, dns, at, &bodies);
-    if unverified > 0 {
-        errors.push(format!(
-            "{unverified} more DKIM-Signature field(s) not verified: at most {} are checked per message",
-            dkim::MAX_SIGNATURES
-        ));
+/// On live DNS, ask for the DMARC records while SPF and DKIM run (the cache keeps the answers
+/// for the evaluation that needs SPF's and DKIM's results).
+fn prefetch_dmarc(dns: &Dns, stage: &PathStage, parallel: bool) {
+    if let (true, crate::message::Author::Domain(d)) = (parallel, &stage.author) {
+        let org = crate::auth::dmarc::org::organizational_domain(d);
+        let names = [format!("_dmarc.{d}"), format!("_dmarc.{org}")];
+        crate::common::map(true, &names, |n| {
+            let _ = dns.txt(n);
+        });
     }
-    let arc_report = arc::validate(&msg, dns, &bodies);
-    let dmarc_report = dmarc::evaluate(dns, &stage.author, &spf_report, &mut dkim_reports);
-    let mut fields = stage.authentication_results;
-    authres::compare(&mut fields, |clause| {
-        our_result(
-            clause,
-            &spf_report.result,
-            &dmarc_report,
-            arc_report.result,
-            stage.iprev.as_ref().map(|i| i.result),
-            &dkim_reports,
-        )
-    });
-    Ok(CheckReport {
-        schema: "mailverdict.check.v1",
-        verdict: verdict(&dmarc_report),
-        message: stage.message,
-        path,
-        spf: spf_report,
-        dkim: dkim_reports,
-        arc: arc_report,
-        dmarc: dmarc_report,
-        iprev: stage.iprev,
-        authentication_results: fields,
-        dnsbl: stage.dnsbl,
-        transport: stage.transport,
-        errors,
-        dns: DnsStats {
-            queries: dns.queries_sent(),
-        },
-    })
 }
 
 /// Our result for one claimed clause of a trusted Authentication-Results field, when we

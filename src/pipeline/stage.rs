@@ -37,25 +37,57 @@ pub struct CheckOptions {
     pub transport: bool,
 }
 
-/// What the Received chain and the header say, before any signature is checked.
+/// What the Received chain and the header say, before any signature is checked or any DNS
+/// question asked.
 pub(crate) struct PathStage {
     pub path: PathInfo,
     pub message: MessageInfo,
     pub author: Author,
     pub ip: Option<IpAddr>,
-    pub iprev: Option<IprevReport>,
-    pub dnsbl: Vec<DnsblResult>,
     pub authentication_results: Vec<FieldReport>,
-    pub transport: Vec<DomainTransport>,
+    /// The recipient and sender domains whose transport posture is looked up (empty without
+    /// `transport`).
+    pub transport_domains: Vec<(String, Role)>,
     pub errors: Vec<String>,
 }
 
-pub(crate) fn path_stage(
-    msg: &Message,
-    input_len: usize,
-    dns: &Dns,
-    opts: &CheckOptions,
-) -> PathStage {
+/// The path stage's DNS lookups: iprev and DNSBL for the origin, transport posture.
+pub(crate) struct PathLookups {
+    pub iprev: Option<IprevReport>,
+    pub dnsbl: Vec<DnsblResult>,
+    pub transport: Vec<DomainTransport>,
+}
+
+/// Look up iprev, DNSBL and transport posture (concurrently on live DNS).
+pub(crate) fn path_lookups(dns: &Dns, stage: &PathStage, opts: &CheckOptions) -> PathLookups {
+    let parallel = dns.is_remote();
+    let (iprev, (dnsbl, transport)) = crate::common::join(
+        parallel,
+        || stage.ip.map(|ip| iprev::check(dns, ip)),
+        || {
+            crate::common::join(
+                parallel,
+                || {
+                    stage.ip.map_or_else(Vec::new, |ip| {
+                        crate::common::map(parallel, &opts.dnsbl, |z| dnsbl::lookup(dns, ip, z))
+                    })
+                },
+                || {
+                    crate::common::map(parallel, &stage.transport_domains, |(domain, role)| {
+                        transport::assess(dns, domain, *role, &stage.path)
+                    })
+                },
+            )
+        },
+    );
+    PathLookups {
+        iprev,
+        dnsbl,
+        transport,
+    }
+}
+
+pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -> PathStage {
     let date = msg.date().map(|d| d.to_timestamp());
     let mut path = chain::analyse(msg, &opts.trusted, date, opts.clock.time_signed());
     let mut sources = Vec::new();
@@ -127,23 +159,13 @@ pub(crate) fn path_stage(
         date: date.map(|d| mail_parser::DateTime::from_timestamp(d).to_rfc3339()),
         size: input_len,
     };
-    let transport = if opts.transport {
+    let transport_domains = if opts.transport {
         transport_domains(msg, &path, message.from_domain.as_deref())
-            .into_iter()
-            .map(|(domain, role)| transport::assess(dns, &domain, role, &path))
-            .collect()
     } else {
         Vec::new()
     };
     PathStage {
-        transport,
-        iprev: ip.map(|ip| iprev::check(dns, ip)),
-        dnsbl: ip.map_or_else(Vec::new, |ip| {
-            opts.dnsbl
-                .iter()
-                .map(|z| dnsbl::lookup(dns, ip, z))
-                .collect()
-        }),
+        transport_domains,
         path,
         message,
         author,

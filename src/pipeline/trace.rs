@@ -1,6 +1,6 @@
 //! `trace`: the path stage alone, as a report.
 
-use super::stage::{CheckOptions, path_stage};
+use super::stage::{CheckOptions, path_lookups, path_stage};
 use crate::dns::Dns;
 use crate::message::{Message, MessageError, to_crlf};
 use crate::report::model::{DnsStats, TraceReport};
@@ -13,15 +13,16 @@ pub fn trace_message(
 ) -> Result<TraceReport, MessageError> {
     let wire = to_crlf(input);
     let msg = Message::parse(&wire)?;
-    let stage = path_stage(&msg, input.len(), dns, opts);
+    let stage = path_stage(&msg, input.len(), opts);
+    let lookups = path_lookups(dns, &stage, opts);
     Ok(TraceReport {
         schema: "mailverdict.trace.v1",
         message: stage.message,
         path: stage.path,
-        iprev: stage.iprev,
+        iprev: lookups.iprev,
         authentication_results: stage.authentication_results,
-        dnsbl: stage.dnsbl,
-        transport: stage.transport,
+        dnsbl: lookups.dnsbl,
+        transport: lookups.transport,
         dns: DnsStats {
             queries: dns.queries_sent(),
         },

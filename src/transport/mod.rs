@@ -76,12 +76,21 @@ pub fn mx_hosts(dns: &Dns, domain: &str) -> Result<Vec<String>, String> {
 
 pub fn assess(dns: &Dns, domain: &str, role: Role, path: &PathInfo) -> DomainTransport {
     let domain = normalize(domain);
-    let (mx, mx_error) = match mx_hosts(dns, &domain) {
-        Ok(m) => (m, None),
-        Err(e) => (Vec::new(), Some(e)),
-    };
-    let sts = mta_sts::lookup_txt(dns, &domain);
-    let tlsa: Vec<dane::MxTlsa> = mx.iter().map(|h| dane::lookup(dns, h, 25)).collect();
+    // MX then TLSA per MX, beside the MTA-STS record: concurrent round trips on live DNS.
+    let parallel = dns.is_remote();
+    let ((mx, mx_error, tlsa), sts) = crate::common::join(
+        parallel,
+        || {
+            let (mx, mx_error) = match mx_hosts(dns, &domain) {
+                Ok(m) => (m, None),
+                Err(e) => (Vec::new(), Some(e)),
+            };
+            let tlsa: Vec<dane::MxTlsa> =
+                crate::common::map(parallel, &mx, |h| dane::lookup(dns, h, 25));
+            (mx, mx_error, tlsa)
+        },
+        || mta_sts::lookup_txt(dns, &domain),
+    );
     let dane_required = tlsa.iter().any(|t| t.usable);
     let requires_tls = dane_required || sts.record.is_some();
     let hop = path.hops.iter().rev().find(|h| {

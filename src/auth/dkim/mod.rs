@@ -4,8 +4,8 @@
 pub mod canon;
 pub mod key;
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use canon::Canon;
 use key::{Hash, KeyError, KeyRecord, KeyType, MAX_RSA_BITS, MIN_RSA_BITS, PublicKey};
@@ -174,9 +174,9 @@ pub const MAX_SIGNATURES: usize = 10;
 /// field name occurs, computed once (so many signatures or long h= lists stay linear).
 #[derive(Default)]
 pub struct Bodies {
-    simple: OnceCell<Vec<u8>>,
-    relaxed: OnceCell<Vec<u8>>,
-    fields: OnceCell<HashMap<String, Vec<usize>>>,
+    simple: OnceLock<Vec<u8>>,
+    relaxed: OnceLock<Vec<u8>>,
+    fields: OnceLock<HashMap<String, Vec<usize>>>,
 }
 
 impl Bodies {
@@ -396,16 +396,15 @@ pub fn key_unusable(params: &SigParams, rec: &KeyRecord) -> Option<(AuthResult, 
 /// Verify the DKIM-Signature fields, top to bottom, at most [`MAX_SIGNATURES`]; the second
 /// value counts the fields left unverified.
 pub fn verify_all(msg: &Message, dns: &Dns, at: u64, bodies: &Bodies) -> (Vec<DkimReport>, usize) {
+    let parallel = dns.is_remote();
     let all: Vec<&Field> = msg
         .fields
         .iter()
         .filter(|f| f.is("DKIM-Signature"))
         .collect();
-    let checked = all
-        .iter()
-        .take(MAX_SIGNATURES)
-        .map(|f| verify_one(msg, f, dns, at, bodies))
-        .collect();
+    // On live DNS the key lookups are independent round trips: one thread per signature.
+    let first = &all[..all.len().min(MAX_SIGNATURES)];
+    let checked = crate::common::map(parallel, first, |f| verify_one(msg, f, dns, at, bodies));
     (checked, all.len().saturating_sub(MAX_SIGNATURES))
 }
 
