@@ -183,3 +183,20 @@ pub fn map<T: Sync, R: Send>(parallel: bool, items: &[T], f: impl Fn(&T) -> R + 
             .collect()
     })
 }
+
+/// serde `serialize_with`: a value as its `Display` text (typed causes serialize as the
+/// reason users read).
+pub fn as_text<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// serde `serialize_with` for an optional `Display` value (`null` when absent).
+pub fn as_opt_text<T: std::fmt::Display, S: serde::Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}

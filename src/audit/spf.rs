@@ -1,62 +1,93 @@
-//! The SPF part of the domain audit: the whole include/redirect tree walked statically, with
-//! the DNS lookups of every branch, void names, and the term that pushes the total past 10.
+//! The SPF part of the domain audit. The include/redirect tree is walked by the evaluator
+//! itself ([`crate::auth::spf::walk_for_audit`]), so the audit's lookups, void lookups and the
+//! term at which the limit breaks are exactly those `mailverdict spf` reports.
 
 use std::collections::HashSet;
+use std::fmt;
 
 use serde::Serialize;
 
 use super::findings::Findings;
 use crate::auth::spf::record::{self, Mechanism, Qualifier, Term};
-use crate::auth::spf::{MAX_LOOKUPS, MAX_VOID_LOOKUPS};
+use crate::auth::spf::{
+    self, MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfCause, TermOutcome, TermTrace, TraceNode, Unfollowed,
+};
+use crate::common::as_text;
 use crate::dns::{Dns, Failure, RecordType, txt_strings};
 
-/// Branches followed at most (loops and absurd trees end here).
-const MAX_DEPTH: usize = 12;
 /// Longest record that fits a classic 512-octet UDP answer with room for the rest.
 const LONG_RECORD: usize = 450;
 
+/// One record of the tree, as the audit shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpfNode {
+    /// The domain whose record this is.
     pub domain: String,
+    /// The record text.
     pub record: Option<String>,
     /// DNS-querying terms in this record itself.
     pub lookups: usize,
     /// This record and everything below it.
     pub total_lookups: usize,
+    /// The included and redirected records.
     pub children: Vec<SpfBranch>,
-    pub problems: Vec<String>,
+    /// What is wrong in this record (each a reason).
+    pub problems: Vec<Problem>,
 }
 
+/// An include or redirect and the record it leads to.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpfBranch {
     /// `include:x` or `redirect=x`.
     pub term: String,
+    /// The record it leads to.
     pub node: SpfNode,
 }
 
+/// A problem in one record of the tree.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Problem {
+    #[serde(serialize_with = "as_text")]
+    cause: ProblemCause,
+}
+
+#[derive(Debug, Clone)]
+enum ProblemCause {
+    /// The evaluator's cause (a temporary DNS failure, or a permerror for every receiver).
+    Spf(SpfCause),
+    /// A term the audit cannot follow without a real client (macros).
+    NotFollowed { term: String, why: Unfollowed },
+}
+
+impl fmt::Display for ProblemCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProblemCause::Spf(c) => write!(f, "{c}"),
+            ProblemCause::NotFollowed { term, why } => write!(f, "{term}: {why}"),
+        }
+    }
+}
+
+/// The SPF section of a domain's audit.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SpfSection {
+    /// The domain's record.
     pub record: Option<String>,
+    /// The whole include/redirect tree as a receiver walks it.
     pub tree: Option<SpfNode>,
+    /// DNS-querying terms a receiver counts (past the limit too).
     pub total_lookups: usize,
+    /// Names whose lookups come back empty.
     pub void_names: Vec<String>,
     /// The term at which the count passes 10, with its path.
     pub over_limit_at: Option<String>,
+    /// ip4 ranges in the tree (each distinct range once).
     pub ipv4_ranges: usize,
+    /// IPv4 addresses those ranges cover.
     pub ipv4_addresses: u64,
+    /// ip6 ranges in the tree.
     pub ipv6_ranges: usize,
-}
-
-struct Walk<'a> {
-    dns: &'a Dns,
-    count: usize,
-    over_limit_at: Option<String>,
-    voids: Vec<String>,
-    seen: HashSet<String>,
-    path: Vec<String>,
-    v4: usize,
-    v4_addresses: u64,
-    v6: usize,
 }
 
 fn spf_records(dns: &Dns, domain: &str) -> Result<Vec<String>, Failure> {
@@ -69,170 +100,115 @@ fn spf_records(dns: &Dns, domain: &str) -> Result<Vec<String>, Failure> {
     })
 }
 
-impl Walk<'_> {
-    fn count(&mut self, term: &str) -> usize {
-        self.count += 1;
-        if self.count == MAX_LOOKUPS + 1 && self.over_limit_at.is_none() {
-            let via = if self.path.is_empty() {
-                String::new()
-            } else {
-                format!(" (via {})", self.path.join(" > "))
-            };
-            self.over_limit_at = Some(format!("{term}{via}"));
-        }
-        1
-    }
+/// The distinct ip4 / ip6 ranges of every record in the tree.
+#[derive(Default)]
+struct Ranges {
+    v4: HashSet<(std::net::Ipv4Addr, u8)>,
+    v6: HashSet<(std::net::Ipv6Addr, u8)>,
+}
 
-    fn check_target(&mut self, name: &str, rtype: RecordType, problems: &mut Vec<String>) {
-        if name.contains('%') {
+impl Ranges {
+    fn add(&mut self, text: &str) {
+        let Ok(parsed) = record::parse(text.as_bytes()) else {
             return;
-        }
-        match self.dns.query(name, rtype) {
-            Err(Failure::NxDomain | Failure::NoData) => self.voids.push(name.to_string()),
-            Err(f) => problems.push(format!("lookup of {name} failed: {f}")),
-            Ok(_) => {}
+        };
+        for t in &parsed.terms {
+            match t {
+                Term::Directive {
+                    mechanism: Mechanism::Ip4(a, l),
+                    ..
+                } => {
+                    self.v4.insert((*a, *l));
+                }
+                Term::Directive {
+                    mechanism: Mechanism::Ip6(a, l),
+                    ..
+                } => {
+                    self.v6.insert((*a, *l));
+                }
+                _ => {}
+            }
         }
     }
 
-    /// Follow an include or redirect target, once per run.
-    fn branch(
-        &mut self,
-        term: &str,
-        target: &str,
-        depth: usize,
-        problems: &mut Vec<String>,
-    ) -> Option<SpfBranch> {
-        if target.contains('%') {
-            problems.push(format!("{term}: target has macros; not followed"));
-            return None;
-        }
-        let target = crate::dns::name::normalize(target);
-        if depth >= MAX_DEPTH || !self.seen.insert(target.clone()) {
-            problems.push(format!("{term}: loop or too deep; not followed again"));
-            return None;
-        }
-        self.path.push(term.to_string());
-        let node = match spf_records(self.dns, &target) {
-            Ok(records) if records.len() == 1 => {
-                self.node(&target, records.into_iter().next(), depth + 1)
-            }
-            Ok(records) if records.len() > 1 => {
-                let mut n = self.node(&target, None, depth + 1);
-                n.problems
-                    .push(format!("{} SPF records: permerror", records.len()));
-                n
-            }
-            Err(f) if f.is_temporary() => {
-                let mut n = self.node(&target, None, depth + 1);
-                n.problems.push(format!("SPF lookup failed: {f}"));
-                n
-            }
-            _ => {
-                self.voids.push(target.clone());
-                let mut n = self.node(&target, None, depth + 1);
-                n.problems
-                    .push("no SPF record: permerror for everyone who includes it".into());
-                n
-            }
-        };
-        self.path.pop();
-        Some(SpfBranch {
-            term: term.to_string(),
-            node,
-        })
-    }
-
-    fn node(&mut self, domain: &str, text: Option<String>, depth: usize) -> SpfNode {
-        let mut node = SpfNode {
-            domain: domain.to_string(),
-            record: text.clone(),
-            lookups: 0,
-            total_lookups: 0,
-            children: Vec::new(),
-            problems: Vec::new(),
-        };
-        let Some(text) = text else {
-            return node;
-        };
-        let parsed = match record::parse(text.as_bytes()) {
-            Ok(r) => r,
-            Err(e) => {
-                node.problems.push(format!("syntax error: {e}"));
-                return node;
-            }
-        };
-        let mut below = 0;
-        // Terms in evaluation order: an include is followed where it stands, so the count
-        // crosses 10 at the term a receiver would stop at.
-        for term in &parsed.terms {
-            let Term::Directive {
-                mechanism,
-                text: term_text,
-                ..
-            } = term
-            else {
-                continue;
-            };
-            match mechanism {
-                Mechanism::Include(target) => {
-                    node.lookups += self.count(term_text);
-                    let child = self.branch(term_text, target, depth, &mut node.problems);
-                    if let Some(child) = child {
-                        below += child.node.total_lookups;
-                        node.children.push(child);
-                    }
-                }
-                Mechanism::A { domain: d, .. } => {
-                    node.lookups += self.count(term_text);
-                    let name = d.clone().unwrap_or_else(|| domain.to_string());
-                    self.check_target(
-                        name.trim_end_matches('.'),
-                        RecordType::A,
-                        &mut node.problems,
-                    );
-                }
-                Mechanism::Mx { domain: d, .. } => {
-                    node.lookups += self.count(term_text);
-                    let name = d.clone().unwrap_or_else(|| domain.to_string());
-                    self.check_target(
-                        name.trim_end_matches('.'),
-                        RecordType::Mx,
-                        &mut node.problems,
-                    );
-                }
-                Mechanism::Ptr(_) | Mechanism::Exists(_) => {
-                    node.lookups += self.count(term_text);
-                }
-                Mechanism::Ip4(_, len) => {
-                    self.v4 += 1;
-                    self.v4_addresses += 1u64 << (32 - u32::from(*len));
-                }
-                Mechanism::Ip6(..) => self.v6 += 1,
-                Mechanism::All => {}
-            }
-        }
-        if let Some(target) = &parsed.redirect {
-            let term = format!("redirect={target}");
-            node.lookups += self.count(&term);
-            if let Some(child) = self.branch(&term, target, depth, &mut node.problems) {
-                below += child.node.total_lookups;
-                node.children.push(child);
-            }
-        }
-        node.total_lookups = node.lookups + below;
-        node
+    fn v4_addresses(&self) -> u64 {
+        self.v4
+            .iter()
+            .map(|(_, l)| 1u64 << (32 - u32::from(*l)))
+            .sum()
     }
 }
 
-fn collect_problems(node: &SpfNode, out: &mut Vec<String>) {
+/// The audit's view of one evaluated record: lookups per branch and what went wrong.
+fn convert(node: &TraceNode, ranges: &mut Ranges) -> SpfNode {
+    if let Some(r) = &node.record {
+        ranges.add(r);
+    }
+    let mut out = SpfNode {
+        domain: node.domain.clone(),
+        record: node.record.clone(),
+        lookups: node.terms.iter().map(|t| t.cost).sum(),
+        total_lookups: 0,
+        children: Vec::new(),
+        problems: node
+            .note
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    SpfCause::TooManyLookups { .. } | SpfCause::TooManyVoids { .. }
+                )
+            })
+            .map(|c| Problem {
+                cause: ProblemCause::Spf(c.clone()),
+            })
+            .collect(),
+    };
+    for t in &node.terms {
+        out.problems.extend(term_problem(t));
+        if let Some(child) = &t.child {
+            out.children.push(SpfBranch {
+                term: t.term.clone(),
+                node: convert(child, ranges),
+            });
+        }
+    }
+    out.total_lookups = out.lookups
+        + out
+            .children
+            .iter()
+            .map(|b| b.node.total_lookups)
+            .sum::<usize>();
+    out
+}
+
+/// A term's own problem; errors of an included record are listed at that record.
+fn term_problem(t: &TermTrace) -> Option<Problem> {
+    match (&t.error, t.outcome) {
+        (Some(c), _) if t.child.is_none() => Some(Problem {
+            cause: ProblemCause::Spf(c.clone()),
+        }),
+        (_, TermOutcome::NotFollowed(why @ Unfollowed::Macros)) => Some(Problem {
+            cause: ProblemCause::NotFollowed {
+                term: t.term.clone(),
+                why,
+            },
+        }),
+        _ => None,
+    }
+}
+
+/// Every problem of the tree, with the record it is in.
+fn collect_problems<'a>(node: &'a SpfNode, out: &mut Vec<(&'a str, &'a Problem)>) {
     for p in &node.problems {
-        out.push(format!("{}: {p}", node.domain));
+        out.push((&node.domain, p));
     }
     for b in &node.children {
         collect_problems(&b.node, out);
     }
 }
 
+/// Audit the SPF record of `domain`.
 pub fn audit(dns: &Dns, domain: &str, f: &mut Findings) -> SpfSection {
     let mut section = SpfSection::default();
     if let Ok(r) = dns.query(domain, RecordType::Spf)
@@ -299,78 +275,84 @@ pub fn audit(dns: &Dns, domain: &str, f: &mut Findings) -> SpfSection {
             return section;
         }
     };
-    let mut walk = Walk {
-        dns,
-        count: 0,
-        over_limit_at: None,
-        voids: Vec::new(),
-        seen: HashSet::from([crate::dns::name::normalize(domain)]),
-        path: Vec::new(),
-        v4: 0,
-        v4_addresses: 0,
-        v6: 0,
-    };
-    let tree = walk.node(domain, Some(text), 0);
-    section.total_lookups = tree.total_lookups;
-    section.over_limit_at = walk.over_limit_at.clone();
-    section.void_names = walk.voids.clone();
-    section.ipv4_ranges = walk.v4;
-    section.ipv4_addresses = walk.v4_addresses;
-    section.ipv6_ranges = walk.v6;
-    if tree.total_lookups > MAX_LOOKUPS {
+    let walk = spf::walk_for_audit(dns, domain);
+    let mut ranges = Ranges::default();
+    let tree = convert(&walk.tree, &mut ranges);
+    section.total_lookups = walk.lookups;
+    section.over_limit_at = walk.lookup_limit.iter().find_map(|c| match c {
+        SpfCause::TooManyLookups { term, via, .. } if via.is_empty() => Some(term.clone()),
+        SpfCause::TooManyLookups { term, via, .. } => {
+            Some(format!("{term} (via {})", via.join(" > ")))
+        }
+        _ => None,
+    });
+    section.void_names = walk.void_names.clone();
+    section.ipv4_ranges = ranges.v4.len();
+    section.ipv4_addresses = ranges.v4_addresses();
+    section.ipv6_ranges = ranges.v6.len();
+    if walk.lookups > MAX_LOOKUPS {
         f.error(
             "spf.too-many-lookups",
             format!(
                 "{} DNS lookups in the include tree (limit {MAX_LOOKUPS}); over the limit at {}",
-                tree.total_lookups,
-                walk.over_limit_at.as_deref().unwrap_or("?")
+                walk.lookups,
+                section.over_limit_at.as_deref().unwrap_or("?")
             ),
             Some(
                 "flatten includes into ip4/ip6 terms, or drop includes of services no longer used",
             ),
         );
-    } else if tree.total_lookups >= MAX_LOOKUPS - 1 {
+    } else if walk.lookups >= MAX_LOOKUPS - 1 {
         f.warning(
             "spf.lookups-near-limit",
             format!(
                 "{} DNS lookups of {MAX_LOOKUPS}: one more include breaks SPF",
-                tree.total_lookups
+                walk.lookups
             ),
             None,
         );
     }
-    if walk.voids.len() > MAX_VOID_LOOKUPS {
+    if walk.void_names.len() > MAX_VOID_LOOKUPS {
         f.error(
             "spf.too-many-void-lookups",
-            format!(
-                "{} void lookups (limit {MAX_VOID_LOOKUPS}): {}",
-                walk.voids.len(),
-                walk.voids.join(", ")
-            ),
+            match &walk.void_limit {
+                Some(SpfCause::TooManyVoids { term, .. }) => format!(
+                    "{} void lookups (limit {MAX_VOID_LOOKUPS}): {}; receivers stop at {term}",
+                    walk.void_names.len(),
+                    walk.void_names.join(", ")
+                ),
+                _ => format!(
+                    "{} void lookups (limit {MAX_VOID_LOOKUPS}): {}",
+                    walk.void_names.len(),
+                    walk.void_names.join(", ")
+                ),
+            },
             Some("remove terms that name domains without records"),
         );
-    } else if !walk.voids.is_empty() {
+    } else if !walk.void_names.is_empty() {
         f.warning(
             "spf.void-lookup",
             format!(
                 "names without records in the tree: {}",
-                walk.voids.join(", ")
+                walk.void_names.join(", ")
             ),
             Some("remove or fix those terms"),
         );
     }
     let mut problems = Vec::new();
     collect_problems(&tree, &mut problems);
-    for p in problems {
-        if p.contains("failed: SERVFAIL")
-            || p.contains("failed: TIMEOUT")
-            || p.contains("failed: REFUSED")
-        {
-            f.dns_failure("spf.dns-error", p);
-        } else if p.contains("permerror") || p.contains("syntax error") || p.contains("loop") {
-            f.error("spf.include-broken", p, Some("fix or remove the include"));
-        } else {
-            f.info("spf.note", p);
+    for (at, p) in problems {
+        let message = format!("{at}: {}", p.cause);
+        match &p.cause {
+            ProblemCause::Spf(c) if c.is_temporary() => f.dns_failure("spf.dns-error", message),
+            ProblemCause::Spf(_) => {
+                f.error(
+                    "spf.include-broken",
+                    message,
+                    Some("fix or remove the include"),
+                );
+            }
+            ProblemCause::NotFollowed { .. } => f.info("spf.note", message),
         }
     }
     let all = parsed.terms.iter().find_map(|t| match t {
@@ -418,7 +400,7 @@ pub fn audit(dns: &Dns, domain: &str, f: &mut Findings) -> SpfSection {
         "spf.summary",
         format!(
             "{} DNS lookups of {MAX_LOOKUPS}; {} IPv4 range(s) ({} addresses), {} IPv6 range(s)",
-            tree.total_lookups, walk.v4, walk.v4_addresses, walk.v6
+            walk.lookups, section.ipv4_ranges, section.ipv4_addresses, section.ipv6_ranges
         ),
     );
     section.tree = Some(tree);

@@ -118,11 +118,7 @@ fn evaluate_spf(dns: &Dns, stage: &PathStage, at: u64, opts: &CheckOptions) -> s
                 receiver: opts.receiver.clone(),
             },
         ),
-        None => spf::not_evaluated(
-            "no client IP to evaluate (no usable Received hop; give --ip)",
-            path.mail_from.as_deref(),
-            path.helo.as_deref(),
-        ),
+        None => spf::not_evaluated(path.mail_from.as_deref(), path.helo.as_deref()),
     }
 }
 

@@ -30,7 +30,7 @@ pub fn clauses(r: &CheckReport) -> Vec<String> {
     let spf = &r.spf;
     let mut c = format!("spf={}", spf.result.word());
     if spf.ip.is_some() || spf.result != AuthResult::None {
-        c.push_str(&format!(" ({})", comment(&spf.reason)));
+        c.push_str(&format!(" ({})", comment(&spf.reason.to_string())));
     }
     if let Some(sender) = &spf.sender {
         c.push_str(&format!(" smtp.mailfrom={}", value(sender)));

@@ -19,6 +19,7 @@ mod live_dns;
 mod mutation;
 mod output;
 mod signer;
+mod spf_audit;
 mod spf_cmd;
 mod support;
 mod trace_cmd;

@@ -19,15 +19,54 @@ pub struct MacroVars<'a> {
 /// Expanded text longer than this is an error, whatever produced it.
 const MAX_EXPANSION: usize = 8 * 1024;
 
-pub fn validate(spec: &str, exp: bool) -> Result<(), String> {
+/// A macro-string that does not follow RFC 7208 §7.1 (or expands too long).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MacroError {
+    /// A character outside the macro-string alphabet.
+    #[error("invalid character {ch:?} in {spec:?}")]
+    Character {
+        /// The offending character.
+        ch: char,
+        /// The whole macro-string.
+        spec: String,
+    },
+    /// `%{` without `}`.
+    #[error("unterminated macro in {0:?}")]
+    Unterminated(String),
+    /// Longer than the expansion limit.
+    #[error("macro expansion longer than {MAX_EXPANSION} octets")]
+    TooLong,
+    /// `%` followed by something other than `%`, `_`, `-` or `{`.
+    #[error("invalid '%' in {0:?}")]
+    Percent(String),
+    /// `%{}`.
+    #[error("empty macro %{{}}")]
+    Empty,
+    /// A letter that is not a macro (or only allowed in `exp=`).
+    #[error("unknown macro letter %{{{0}}}")]
+    Letter(char),
+    /// Digits that do not parse.
+    #[error("bad digits in %{{{0}}}")]
+    Digits(String),
+    /// `%{d0}`.
+    #[error("zero digit transformer in %{{{0}}}")]
+    Zero(String),
+    /// A delimiter outside `.-+,/_=`.
+    #[error("bad delimiter in %{{{0}}}")]
+    Delimiter(String),
+}
+
+/// Check a macro-string without expanding it (`exp` allows the explanation-only letters).
+pub fn validate(spec: &str, exp: bool) -> Result<(), MacroError> {
     walk(spec, exp, None).map(|_| ())
 }
 
-pub fn expand(spec: &str, vars: &MacroVars, exp: bool) -> Result<String, String> {
+/// Expand a macro-string with the evaluation's values.
+pub fn expand(spec: &str, vars: &MacroVars, exp: bool) -> Result<String, MacroError> {
     walk(spec, exp, Some(vars))
 }
 
-fn walk(spec: &str, exp: bool, vars: Option<&MacroVars>) -> Result<String, String> {
+fn walk(spec: &str, exp: bool, vars: Option<&MacroVars>) -> Result<String, MacroError> {
     let mut out = String::new();
     let bytes = spec.as_bytes();
     let mut i = 0;
@@ -35,7 +74,10 @@ fn walk(spec: &str, exp: bool, vars: Option<&MacroVars>) -> Result<String, Strin
         let c = bytes[i];
         if c != b'%' {
             if !((0x21..=0x7e).contains(&c) || (exp && c == b' ')) {
-                return Err(format!("invalid character {:?} in {spec:?}", c as char));
+                return Err(MacroError::Character {
+                    ch: c as char,
+                    spec: spec.to_string(),
+                });
             }
             out.push(c as char);
             i += 1;
@@ -49,7 +91,7 @@ fn walk(spec: &str, exp: bool, vars: Option<&MacroVars>) -> Result<String, Strin
                 let close = spec[i..]
                     .find('}')
                     .map(|p| i + p)
-                    .ok_or_else(|| format!("unterminated macro in {spec:?}"))?;
+                    .ok_or_else(|| MacroError::Unterminated(spec.to_string()))?;
                 let body = &spec[i + 2..close];
                 if let Some(v) = vars {
                     out.push_str(&macro_value(body, v, exp)?);
@@ -58,13 +100,11 @@ fn walk(spec: &str, exp: bool, vars: Option<&MacroVars>) -> Result<String, Strin
                 }
                 i = close + 1;
                 if out.len() > MAX_EXPANSION {
-                    return Err(format!(
-                        "macro expansion longer than {MAX_EXPANSION} octets"
-                    ));
+                    return Err(MacroError::TooLong);
                 }
                 continue;
             }
-            _ => return Err(format!("invalid '%' in {spec:?}")),
+            _ => return Err(MacroError::Percent(spec.to_string())),
         }
         i += 2;
     }
@@ -78,14 +118,14 @@ struct Parsed<'b> {
     delimiters: &'b str,
 }
 
-fn parse_macro(body: &str, exp: bool) -> Result<Parsed<'_>, String> {
+fn parse_macro(body: &str, exp: bool) -> Result<Parsed<'_>, MacroError> {
     let mut chars = body.char_indices();
-    let (_, letter) = chars.next().ok_or("empty macro %{}")?;
+    let (_, letter) = chars.next().ok_or(MacroError::Empty)?;
     let lower = letter.to_ascii_lowercase();
     let allowed = matches!(lower, 's' | 'l' | 'o' | 'd' | 'i' | 'p' | 'v' | 'h')
         || (exp && matches!(lower, 'c' | 'r' | 't'));
     if !allowed {
-        return Err(format!("unknown macro letter %{{{letter}}}"));
+        return Err(MacroError::Letter(letter));
     }
     let rest = &body[1..];
     let digit_end = rest
@@ -94,9 +134,9 @@ fn parse_macro(body: &str, exp: bool) -> Result<Parsed<'_>, String> {
     let digits = if digit_end > 0 {
         let n: usize = rest[..digit_end]
             .parse()
-            .map_err(|_| format!("bad digits in %{{{body}}}"))?;
+            .map_err(|_| MacroError::Digits(body.to_string()))?;
         if n == 0 {
-            return Err(format!("zero digit transformer in %{{{body}}}"));
+            return Err(MacroError::Zero(body.to_string()));
         }
         Some(n)
     } else {
@@ -110,7 +150,7 @@ fn parse_macro(body: &str, exp: bool) -> Result<Parsed<'_>, String> {
         false
     };
     if !tail.chars().all(|c| ".-+,/_=".contains(c)) {
-        return Err(format!("bad delimiter in %{{{body}}}"));
+        return Err(MacroError::Delimiter(body.to_string()));
     }
     Ok(Parsed {
         letter,
@@ -120,11 +160,11 @@ fn parse_macro(body: &str, exp: bool) -> Result<Parsed<'_>, String> {
     })
 }
 
-fn macro_value_check(body: &str, exp: bool) -> Result<(), String> {
+fn macro_value_check(body: &str, exp: bool) -> Result<(), MacroError> {
     parse_macro(body, exp).map(|_| ())
 }
 
-fn macro_value(body: &str, v: &MacroVars, exp: bool) -> Result<String, String> {
+fn macro_value(body: &str, v: &MacroVars, exp: bool) -> Result<String, MacroError> {
     let m = parse_macro(body, exp)?;
     let raw = match m.letter.to_ascii_lowercase() {
         's' => v.sender.to_string(),
@@ -138,7 +178,7 @@ fn macro_value(body: &str, v: &MacroVars, exp: bool) -> Result<String, String> {
         'c' => v.ip.to_string(),
         'r' => v.receiver.to_string(),
         't' => v.now.to_string(),
-        _ => return Err(format!("unknown macro letter in %{{{body}}}")),
+        other => return Err(MacroError::Letter(other)),
     };
     let delims = if m.delimiters.is_empty() {
         "."
@@ -163,7 +203,6 @@ fn macro_value(body: &str, v: &MacroVars, exp: bool) -> Result<String, String> {
 }
 
 /// `%{i}`: dotted quad, or dot-separated nibbles for IPv6 (RFC 7208 §7.3). Nibbles are upper
-/// case as the OpenSPF suite expects (the RFC's example shows lower case; DNS does not care). Nibbles are upper
 /// case as the OpenSPF suite expects (the RFC's example shows lower case; DNS does not care).
 fn dotted_ip(ip: IpAddr) -> String {
     match ip {

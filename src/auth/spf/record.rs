@@ -3,7 +3,73 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::macros;
+use super::macros::{self, MacroError};
+
+/// Why an SPF record does not parse (RFC 7208 §4.6, §12): a permerror before any evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyntaxError {
+    /// The text does not start with `v=spf1`.
+    #[error("not an SPF record (does not start with v=spf1)")]
+    NotSpf,
+    /// Bytes that are not UTF-8.
+    #[error("record is not ASCII")]
+    NotUtf8,
+    /// Characters outside ASCII.
+    #[error("record contains non-ASCII characters")]
+    NonAscii,
+    /// A control character.
+    #[error("record contains control character {0:?}")]
+    Control(char),
+    /// A modifier given twice.
+    #[error("{0}= appears more than once")]
+    Repeated(&'static str),
+    /// An unknown modifier whose value is not a macro-string.
+    #[error("modifier {name}=: {error}")]
+    Modifier {
+        /// The modifier name.
+        name: String,
+        /// What is wrong with its value.
+        error: MacroError,
+    },
+    /// A term that is no mechanism.
+    #[error("unknown mechanism {0:?}")]
+    UnknownMechanism(String),
+    /// `include` / `exists` without `:domain`.
+    #[error("{0} needs ':domain'")]
+    NeedsDomain(String),
+    /// `ptr` with something other than `:domain`.
+    #[error("bad ptr argument {0:?}")]
+    PtrArgument(String),
+    /// `ip4` / `ip6` without an address.
+    #[error("{0} needs an address")]
+    NeedsAddress(&'static str),
+    /// An address that does not parse.
+    #[error("bad {family} address {text:?}")]
+    Address {
+        /// `IPv4` or `IPv6`.
+        family: &'static str,
+        /// The text given.
+        text: String,
+    },
+    /// An `a` / `mx` argument that is neither `:domain` nor a CIDR length.
+    #[error("bad argument {0:?}")]
+    Argument(String),
+    /// A prefix length with leading zeros, too large, or not a number.
+    #[error("bad CIDR length /{0}")]
+    CidrLength(String),
+    /// An empty domain-spec.
+    #[error("empty domain-spec")]
+    EmptyDomainSpec,
+    /// A domain-spec with one label only.
+    #[error("domain-spec {0:?} has no top-level label")]
+    NoTopLabel(String),
+    /// A domain-spec whose last label is not a top-level label.
+    #[error("domain-spec {0:?} does not end in a valid top-level label")]
+    BadTopLabel(String),
+    /// A macro-string that does not follow §7.1.
+    #[error(transparent)]
+    Macro(#[from] MacroError),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Qualifier {
@@ -58,16 +124,17 @@ pub fn is_spf(txt: &[u8]) -> bool {
     txt.len() >= 6 && txt[..6].eq_ignore_ascii_case(b"v=spf1") && (txt.len() == 6 || txt[6] == b' ')
 }
 
-pub fn parse(txt: &[u8]) -> Result<Record, String> {
+/// Parse a whole record; any error anywhere makes it unusable (§4.6).
+pub fn parse(txt: &[u8]) -> Result<Record, SyntaxError> {
     if !is_spf(txt) {
-        return Err("not an SPF record (does not start with v=spf1)".into());
+        return Err(SyntaxError::NotSpf);
     }
-    let text = std::str::from_utf8(txt).map_err(|_| "record is not ASCII".to_string())?;
+    let text = std::str::from_utf8(txt).map_err(|_| SyntaxError::NotUtf8)?;
     if !text.is_ascii() {
-        return Err("record contains non-ASCII characters".into());
+        return Err(SyntaxError::NonAscii);
     }
     if let Some(c) = text.chars().find(|c| c.is_ascii_control()) {
-        return Err(format!("record contains control character {:?}", c));
+        return Err(SyntaxError::Control(c));
     }
     let mut terms = Vec::new();
     let mut redirect = None;
@@ -76,10 +143,10 @@ pub fn parse(txt: &[u8]) -> Result<Record, String> {
         let term = parse_term(token)?;
         match &term {
             Term::Redirect(d) if redirect.replace(d.clone()).is_some() => {
-                return Err("redirect= appears more than once".into());
+                return Err(SyntaxError::Repeated("redirect"));
             }
             Term::Exp(d) if exp.replace(d.clone()).is_some() => {
-                return Err("exp= appears more than once".into());
+                return Err(SyntaxError::Repeated("exp"));
             }
             _ => {}
         }
@@ -98,7 +165,7 @@ fn is_modifier_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-fn parse_term(token: &str) -> Result<Term, String> {
+fn parse_term(token: &str) -> Result<Term, SyntaxError> {
     if let Some((name, value)) = token.split_once('=')
         && is_modifier_name(name)
     {
@@ -112,7 +179,10 @@ fn parse_term(token: &str) -> Result<Term, String> {
                 Ok(Term::Exp(value.to_string()))
             }
             _ => {
-                macros::validate(value, false).map_err(|e| format!("modifier {name}=: {e}"))?;
+                macros::validate(value, false).map_err(|error| SyntaxError::Modifier {
+                    name: name.to_string(),
+                    error,
+                })?;
                 Ok(Term::Unknown)
             }
         };
@@ -142,27 +212,33 @@ fn parse_term(token: &str) -> Result<Term, String> {
             let domain = match arg.strip_prefix(':') {
                 Some(d) => Some(domain_spec(d)?),
                 None if arg.is_empty() => None,
-                None => return Err(format!("bad ptr argument {arg:?}")),
+                None => return Err(SyntaxError::PtrArgument(arg.to_string())),
             };
             Mechanism::Ptr(domain)
         }
         "ip4" => {
-            let arg = arg.strip_prefix(':').ok_or("ip4 needs an address")?;
+            let arg = arg
+                .strip_prefix(':')
+                .ok_or(SyntaxError::NeedsAddress("ip4"))?;
             let (addr, len) = split_cidr(arg, 32)?;
-            let ip = addr
-                .parse::<Ipv4Addr>()
-                .map_err(|_| format!("bad IPv4 address {addr:?}"))?;
+            let ip = addr.parse::<Ipv4Addr>().map_err(|_| SyntaxError::Address {
+                family: "IPv4",
+                text: addr.to_string(),
+            })?;
             Mechanism::Ip4(ip, len.unwrap_or(32))
         }
         "ip6" => {
-            let arg = arg.strip_prefix(':').ok_or("ip6 needs an address")?;
+            let arg = arg
+                .strip_prefix(':')
+                .ok_or(SyntaxError::NeedsAddress("ip6"))?;
             let (addr, len) = split_cidr(arg, 128)?;
-            let ip = addr
-                .parse::<Ipv6Addr>()
-                .map_err(|_| format!("bad IPv6 address {addr:?}"))?;
+            let ip = addr.parse::<Ipv6Addr>().map_err(|_| SyntaxError::Address {
+                family: "IPv6",
+                text: addr.to_string(),
+            })?;
             Mechanism::Ip6(ip, len.unwrap_or(128))
         }
-        _ => return Err(format!("unknown mechanism {token:?}")),
+        _ => return Err(SyntaxError::UnknownMechanism(token.to_string())),
     };
     Ok(Term::Directive {
         qualifier,
@@ -171,16 +247,16 @@ fn parse_term(token: &str) -> Result<Term, String> {
     })
 }
 
-fn required_domain(arg: &str, name: &str) -> Result<String, String> {
+fn required_domain(arg: &str, name: &str) -> Result<String, SyntaxError> {
     let d = arg
         .strip_prefix(':')
-        .ok_or_else(|| format!("{name} needs ':domain'"))?;
+        .ok_or_else(|| SyntaxError::NeedsDomain(name.to_string()))?;
     domain_spec(d)
 }
 
 /// `a` / `mx` arguments: `[:domain-spec][/v4-cidr][//v6-cidr]`. The CIDR lengths are taken
 /// from the end: a domain-spec may itself hold `/` and `:` (RFC 7208 §7.1).
-fn domain_and_cidr(arg: &str) -> Result<(Option<String>, u8, u8), String> {
+fn domain_and_cidr(arg: &str) -> Result<(Option<String>, u8, u8), SyntaxError> {
     let digits_after = |s: &str, sep: &str| -> Option<usize> {
         let i = s.rfind(sep)?;
         let tail = &s[i + sep.len()..];
@@ -202,12 +278,12 @@ fn domain_and_cidr(arg: &str) -> Result<(Option<String>, u8, u8), String> {
     let domain = match rest.strip_prefix(':') {
         Some(d) => Some(domain_spec(d)?),
         None if rest.is_empty() => None,
-        None => return Err(format!("bad argument {arg:?}")),
+        None => return Err(SyntaxError::Argument(arg.to_string())),
     };
     Ok((domain, v4, v6))
 }
 
-fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), String> {
+fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), SyntaxError> {
     match arg.split_once('/') {
         Some((addr, len)) => Ok((addr, Some(cidr_len(len, max)?))),
         None => Ok((arg, None)),
@@ -215,7 +291,7 @@ fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), String> {
 }
 
 /// `"0" / %x31-39 0*1DIGIT` (no leading zeros), at most `max`.
-fn cidr_len(s: &str, max: u8) -> Result<u8, String> {
+fn cidr_len(s: &str, max: u8) -> Result<u8, SyntaxError> {
     let ok = !s.is_empty()
         && s.len() <= 3
         && s.bytes().all(|b| b.is_ascii_digit())
@@ -226,15 +302,15 @@ fn cidr_len(s: &str, max: u8) -> Result<u8, String> {
         u8::MAX
     };
     if n > max {
-        return Err(format!("bad CIDR length /{s}"));
+        return Err(SyntaxError::CidrLength(s.to_string()));
     }
     Ok(n)
 }
 
 /// Check a domain-spec: a valid macro-string ending in a macro or in "." toplabel ["."].
-pub fn domain_spec(spec: &str) -> Result<String, String> {
+pub fn domain_spec(spec: &str) -> Result<String, SyntaxError> {
     if spec.is_empty() {
-        return Err("empty domain-spec".into());
+        return Err(SyntaxError::EmptyDomainSpec);
     }
     macros::validate(spec, false)?;
     if spec.ends_with('}') {
@@ -242,12 +318,10 @@ pub fn domain_spec(spec: &str) -> Result<String, String> {
     }
     let trimmed = spec.strip_suffix('.').unwrap_or(spec);
     let Some((_, top)) = trimmed.rsplit_once('.') else {
-        return Err(format!("domain-spec {spec:?} has no top-level label"));
+        return Err(SyntaxError::NoTopLabel(spec.to_string()));
     };
     if !is_toplabel(top) {
-        return Err(format!(
-            "domain-spec {spec:?} does not end in a valid top-level label"
-        ));
+        return Err(SyntaxError::BadTopLabel(spec.to_string()));
     }
     Ok(spec.to_string())
 }

@@ -64,7 +64,7 @@ pub fn check(r: &CheckReport) -> String {
         "\n{}: {} — {}",
         style::heading("SPF"),
         style::result(r.spf.result),
-        term(&r.spf.reason)
+        term(&r.spf.reason.to_string())
     );
     super::spf::spf_body(&mut o, &r.spf, "  ");
 

@@ -50,7 +50,7 @@ fn trace_node(o: &mut String, n: &TraceNode, indent: &str) {
     if let Some(note) = &n.note
         && n.terms.is_empty()
     {
-        let _ = writeln!(o, "{indent}  {}", term(note));
+        let _ = writeln!(o, "{indent}  {}", term(&note.to_string()));
     }
 }
 
@@ -63,7 +63,7 @@ pub fn spf(s: &SpfReport) -> String {
         style::result(s.result),
         opt(&s.domain),
         opt(&s.ip),
-        term(&s.reason)
+        term(&s.reason.to_string())
     );
     spf_body(&mut o, s, "  ");
     o
