@@ -3,18 +3,19 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
+pub use super::arc_cause::{ArcCause, ArcPart, InstanceError, SigProblem};
 use crate::auth::dkim::canon::{self, Canon};
 use crate::auth::dkim::key::{self, Hash};
 use crate::auth::dkim::{
-    Bodies, CryptoOutcome, SigKind, SigParams, check_crypto, key_unusable, lookup_key,
+    Bodies, CryptoOutcome, SigError, SigKind, SigParams, check_crypto, key_unusable, lookup_key,
     strip_b_value,
 };
 use crate::auth::tags::TagList;
+use crate::common::{AuthResult, as_text};
 use crate::dns::Dns;
 use crate::message::{Field, Message};
-use serde::Serialize;
-
-use crate::common::AuthResult;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ArcReport {
@@ -22,10 +23,11 @@ pub struct ArcReport {
     pub instances: usize,
     /// The instance whose check failed, and which part ("ams", "as", "structure").
     pub failing_instance: Option<usize>,
-    pub failing_part: Option<String>,
+    pub failing_part: Option<ArcPart>,
     /// The oldest instance whose AMS still verifies (RFC 8617 §5.2 oldest-pass).
     pub oldest_pass: Option<usize>,
-    pub reason: String,
+    #[serde(serialize_with = "as_text")]
+    pub reason: ArcCause,
     /// Per instance, oldest first.
     pub sets: Vec<ArcSetReport>,
 }
@@ -51,16 +53,16 @@ struct Set<'m, 'a> {
     seal: Vec<&'m Field<'a>>,
 }
 
-/// A failed check: result, failing instance and part, reason.
-struct Failed(AuthResult, Option<usize>, &'static str, String);
+/// A failed check: failing instance, part, cause.
+struct Failed(Option<usize>, ArcPart, ArcCause);
 
-fn fail(instance: usize, part: &'static str, reason: String) -> Failed {
-    Failed(AuthResult::Fail, Some(instance), part, reason)
+fn fail(instance: usize, part: ArcPart, cause: ArcCause) -> Failed {
+    Failed(Some(instance), part, cause)
 }
 
-fn report(result: AuthResult, reason: String, instances: usize) -> ArcReport {
+fn report(reason: ArcCause, instances: usize) -> ArcReport {
     ArcReport {
-        result,
+        result: reason.result(),
         instances,
         failing_instance: None,
         failing_part: None,
@@ -92,14 +94,14 @@ pub fn validate(msg: &Message, dns: &Dns, bodies: &Bodies) -> ArcReport {
                     _ => set.seal.push(field),
                 }
             }
-            Err(e) => {
-                let name = String::from_utf8_lossy(field.name).into_owned();
-                structure_error.get_or_insert(format!("{name}: {e}"));
+            Err(error) => {
+                let field = String::from_utf8_lossy(field.name).into_owned();
+                structure_error.get_or_insert(ArcCause::Instance { field, error });
             }
         }
     }
     if sets.is_empty() && structure_error.is_none() {
-        return report(AuthResult::None, "no ARC sets in the message".into(), 0);
+        return report(ArcCause::NoSets, 0);
     }
     // Each set's AMS, verified once: the chain check and the per-set report both need them.
     let ams: BTreeMap<usize, AmsResult> = sets
@@ -110,18 +112,14 @@ pub fn validate(msg: &Message, dns: &Dns, bodies: &Bodies) -> ArcReport {
     let instances = sets.keys().next_back().copied().unwrap_or(0);
     let mut out = match check_chain(dns, &sets, &ams, instances, structure_error) {
         Ok(oldest) => {
-            let mut r = report(
-                AuthResult::Pass,
-                format!("chain of {instances} instance(s) validated"),
-                instances,
-            );
+            let mut r = report(ArcCause::Validated(instances), instances);
             r.oldest_pass = Some(oldest);
             r
         }
-        Err(Failed(result, instance, part, reason)) => {
-            let mut r = report(result, reason, instances);
+        Err(Failed(instance, part, cause)) => {
+            let mut r = report(cause, instances);
             r.failing_instance = instance;
-            r.failing_part = Some(part.to_string());
+            r.failing_part = Some(part);
             r
         }
     };
@@ -132,57 +130,58 @@ pub fn validate(msg: &Message, dns: &Dns, bodies: &Bodies) -> ArcReport {
     out
 }
 
-/// An AMS check: pass, or the result and reason of its failure.
-type AmsResult = Result<(), (AuthResult, String)>;
+/// An AMS check: pass, or what is wrong with it.
+type AmsResult = Result<(), SigProblem>;
 
 fn check_chain(
     dns: &Dns,
     sets: &BTreeMap<usize, Set>,
     ams: &BTreeMap<usize, AmsResult>,
     n: usize,
-    structure_error: Option<String>,
+    structure_error: Option<ArcCause>,
 ) -> Result<usize, Failed> {
     if let Some(e) = structure_error {
-        return Err(Failed(AuthResult::Fail, None, "structure", e));
+        return Err(Failed(None, ArcPart::Structure, e));
     }
     for i in 1..=n {
         let Some(set) = sets.get(&i) else {
-            return Err(fail(
-                i,
-                "structure",
-                format!("ARC set i={i} is missing (gap in the chain)"),
-            ));
+            return Err(fail(i, ArcPart::Structure, ArcCause::Gap(i)));
         };
         for (part, count) in [
-            ("aar", set.aar.len()),
-            ("ams", set.ams.len()),
-            ("as", set.seal.len()),
+            (ArcPart::Aar, set.aar.len()),
+            (ArcPart::Ams, set.ams.len()),
+            (ArcPart::As, set.seal.len()),
         ] {
             if count != 1 {
-                let what = if count == 0 { "missing" } else { "duplicated" };
-                return Err(fail(
-                    i,
+                let cause = ArcCause::Count {
                     part,
-                    format!("{} of instance {i} is {what}", part_name(part)),
-                ));
+                    instance: i,
+                    duplicated: count > 1,
+                };
+                return Err(fail(i, part, cause));
             }
         }
     }
     // The newest seal's cv=fail means a previous hop already found the chain broken.
-    let latest_seal = seal_tags(sets[&n].seal[0]).map_err(|e| fail(n, "as", e))?;
+    let latest_seal = seal_tags(sets[&n].seal[0]).map_err(|problem| {
+        fail(
+            n,
+            ArcPart::As,
+            ArcCause::Seal {
+                instance: n,
+                problem,
+            },
+        )
+    })?;
     if latest_seal
         .get("cv")
         .is_some_and(|cv| cv.eq_ignore_ascii_case("fail"))
     {
-        return Err(fail(
-            n,
-            "as",
-            format!("instance {n} sealed the chain with cv=fail"),
-        ));
+        return Err(fail(n, ArcPart::As, ArcCause::SealedFail(n)));
     }
     ams[&n]
         .clone()
-        .map_err(|(r, e)| Failed(r, Some(n), "ams", e))?;
+        .map_err(|p| fail(n, ArcPart::Ams, ArcCause::Ams(p)))?;
     let mut oldest = n;
     for i in (1..n).rev() {
         if ams[&i].is_err() {
@@ -191,51 +190,54 @@ fn check_chain(
         oldest = i;
     }
     for i in (1..=n).rev() {
-        verify_seal(dns, sets, i).map_err(|(r, e)| Failed(r, Some(i), "as", e))?;
+        verify_seal(dns, sets, i).map_err(|problem| {
+            fail(
+                i,
+                ArcPart::As,
+                ArcCause::Seal {
+                    instance: i,
+                    problem,
+                },
+            )
+        })?;
     }
     Ok(oldest)
 }
 
-fn part_name(part: &str) -> &'static str {
-    match part {
-        "aar" => "ARC-Authentication-Results",
-        "ams" => "ARC-Message-Signature",
-        _ => "ARC-Seal",
-    }
-}
-
-fn parse_instance(text: &str) -> Result<usize, String> {
+fn parse_instance(text: &str) -> Result<usize, InstanceError> {
     let t = text.trim();
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) || t.len() > 3 {
-        return Err(format!("invalid instance i={t:?}"));
+        return Err(InstanceError::Invalid(t.to_string()));
     }
-    let i: usize = t.parse().map_err(|_| format!("invalid instance i={t:?}"))?;
+    let i: usize = t
+        .parse()
+        .map_err(|_| InstanceError::Invalid(t.to_string()))?;
     if !(1..=MAX_INSTANCE).contains(&i) {
-        return Err(format!("instance i={i} is outside 1..{MAX_INSTANCE}"));
+        return Err(InstanceError::Range(i));
     }
     Ok(i)
 }
 
 /// AAR: the value must begin `i=N;` (RFC 8617 §4.1.1).
-fn aar_instance(field: &Field) -> Result<usize, String> {
+fn aar_instance(field: &Field) -> Result<usize, InstanceError> {
     let text = field.text();
     let rest = text
         .trim_start()
         .strip_prefix("i")
         .map(str::trim_start)
         .and_then(|r| r.strip_prefix('='))
-        .ok_or("does not start with i=")?;
-    let (num, _) = rest.split_once(';').ok_or("i= is not followed by ';'")?;
+        .ok_or(InstanceError::AarPrefix)?;
+    let (num, _) = rest.split_once(';').ok_or(InstanceError::AarSemicolon)?;
     parse_instance(num)
 }
 
-fn tag_instance(field: &Field) -> Result<usize, String> {
-    let tags = TagList::parse(&field.text()).map_err(|e| e.to_string())?;
-    parse_instance(tags.get("i").ok_or("no i= tag")?)
+fn tag_instance(field: &Field) -> Result<usize, InstanceError> {
+    let tags = TagList::parse(&field.text())?;
+    parse_instance(tags.get("i").ok_or(InstanceError::Missing)?)
 }
 
-fn seal_tags(field: &Field) -> Result<TagList, String> {
-    TagList::parse(&field.text()).map_err(|e| format!("ARC-Seal syntax error: {e}"))
+fn seal_tags(field: &Field) -> Result<TagList, SigProblem> {
+    TagList::parse(&field.text()).map_err(SigProblem::TagSyntax)
 }
 
 fn valid_domain(d: &str) -> bool {
@@ -249,88 +251,62 @@ fn valid_domain(d: &str) -> bool {
 }
 
 /// ARC allows only SHA-256 algorithms (RFC 8617 §4.1.3 by way of RFC 8301).
-fn arc_params(tags: &TagList, kind: SigKind) -> Result<SigParams, String> {
-    let params = SigParams::parse(tags, kind)?;
+fn arc_params(tags: &TagList, kind: SigKind) -> Result<SigParams, SigProblem> {
+    let params = SigParams::parse(tags, kind).map_err(SigProblem::Params)?;
     if params.hash != Hash::Sha256 {
-        return Err(format!("a={} is not allowed in ARC", params.algorithm));
+        return Err(SigProblem::Params(SigError::ArcAlgorithm(params.algorithm)));
     }
     if !valid_domain(&params.domain) {
-        return Err(format!("d={} is not a valid domain name", params.domain));
+        return Err(SigProblem::Params(SigError::ArcDomain(params.domain)));
     }
     Ok(params)
 }
 
-/// The usable key for an AMS or seal: DNS trouble stays temperror, everything else fails the
-/// chain.
-fn arc_key(
-    dns: &Dns,
-    params: &SigParams,
-    part: &str,
-) -> Result<key::PublicKey, (AuthResult, String)> {
-    let rec = lookup_key(dns, &params.selector, &params.domain).map_err(|p| {
-        let (r, e) = p.result_and_reason(&params.selector, &params.domain);
-        let r = if r == AuthResult::Temperror {
-            r
-        } else {
-            AuthResult::Fail
-        };
-        (r, format!("{part}: {e}"))
-    })?;
-    if let Some((_, e)) = key_unusable(params, &rec) {
-        return Err((AuthResult::Fail, format!("{part}: {e}")));
+/// The usable key for an AMS or seal.
+fn arc_key(dns: &Dns, params: &SigParams) -> Result<key::PublicKey, SigProblem> {
+    let rec =
+        lookup_key(dns, &params.selector, &params.domain).map_err(|problem| SigProblem::Key {
+            name: format!("{}._domainkey.{}", params.selector, params.domain),
+            problem,
+        })?;
+    if let Some(u) = key_unusable(params, &rec) {
+        return Err(SigProblem::Unusable(u));
     }
-    rec.key
-        .ok_or_else(|| (AuthResult::Fail, format!("{part}: key revoked")))
+    rec.key.ok_or(SigProblem::Unusable(
+        crate::auth::dkim::KeyUnusable::Revoked,
+    ))
 }
 
-fn verify_ams(
-    msg: &Message,
-    dns: &Dns,
-    bodies: &Bodies,
-    field: &Field,
-) -> Result<(), (AuthResult, String)> {
-    let perm = |e: String| (AuthResult::Fail, e);
-    let tags = TagList::parse(&field.text()).map_err(|e| perm(format!("AMS syntax error: {e}")))?;
-    let params = arc_params(&tags, SigKind::ArcMessage).map_err(|e| perm(format!("AMS: {e}")))?;
+fn verify_ams(msg: &Message, dns: &Dns, bodies: &Bodies, field: &Field) -> AmsResult {
+    let tags = TagList::parse(&field.text()).map_err(SigProblem::TagSyntax)?;
+    let params = arc_params(&tags, SigKind::ArcMessage)?;
     if params.headers.iter().any(|h| h == "arc-seal") {
-        return Err(perm(
-            "AMS h= includes ARC-Seal, which it must not sign".into(),
-        ));
+        return Err(SigProblem::SignsSeal);
     }
-    let key = arc_key(dns, &params, "AMS")?;
+    let key = arc_key(dns, &params)?;
     match check_crypto(&params, &key, msg, bodies, field) {
         CryptoOutcome::Pass => Ok(()),
-        CryptoOutcome::BodyHashMismatch | CryptoOutcome::BodyTooShort => Err(perm(
-            "AMS body hash mismatch (body altered after this hop signed)".into(),
-        )),
-        CryptoOutcome::BadSignature => Err(perm(
-            "AMS signature did not verify (signed header fields altered)".into(),
-        )),
+        CryptoOutcome::BodyHashMismatch | CryptoOutcome::BodyTooShort => Err(SigProblem::BodyHash),
+        CryptoOutcome::BadSignature => Err(SigProblem::BadSignature),
     }
 }
 
-fn verify_seal(
-    dns: &Dns,
-    sets: &BTreeMap<usize, Set>,
-    i: usize,
-) -> Result<(), (AuthResult, String)> {
-    let perm = |e: String| (AuthResult::Fail, e);
+fn verify_seal(dns: &Dns, sets: &BTreeMap<usize, Set>, i: usize) -> Result<(), SigProblem> {
     let field = sets[&i].seal[0];
-    let tags = seal_tags(field).map_err(perm)?;
-    let params = arc_params(&tags, SigKind::ArcSeal).map_err(|e| perm(format!("ARC-Seal: {e}")))?;
+    let tags = seal_tags(field)?;
+    let params = arc_params(&tags, SigKind::ArcSeal)?;
     if tags.get("h").is_some() {
-        return Err(perm("ARC-Seal must not have h=".into()));
+        return Err(SigProblem::SealHasH);
     }
-    let cv = tags
-        .get("cv")
-        .ok_or_else(|| perm("ARC-Seal has no cv=".into()))?;
+    let cv = tags.get("cv").ok_or(SigProblem::NoCv)?;
     let expected = if i == 1 { "none" } else { "pass" };
     if !cv.eq_ignore_ascii_case(expected) {
-        return Err(perm(format!(
-            "ARC-Seal i={i} has cv={cv}, expected cv={expected}"
-        )));
+        return Err(SigProblem::WrongCv {
+            cv: cv.to_string(),
+            expected,
+        });
     }
-    let key = arc_key(dns, &params, "ARC-Seal")?;
+    let key = arc_key(dns, &params)?;
     // The seal covers every set up to its own, in instance order, AAR, AMS, AS (§5.1.1).
     let mut data = Vec::with_capacity(4096);
     for j in 1..=i {
@@ -348,18 +324,17 @@ fn verify_seal(
     if key::verify(&key, params.hash, &data, &params.b) {
         return Ok(());
     }
-    Err(perm(format!("ARC-Seal i={i} signature did not verify")))
+    Err(SigProblem::BadSignature)
 }
 
 fn describe_set(i: usize, set: &Set, ams: Option<&AmsResult>, chain: &ArcReport) -> ArcSetReport {
     let seal = set.seal.first().and_then(|f| seal_tags(f).ok());
     let ams_result = match ams {
         Some(Ok(())) => AuthResult::Pass,
-        Some(Err((r, _))) => *r,
+        Some(Err(p)) => ArcCause::Ams(p.clone()).result(),
         None => AuthResult::Permerror,
     };
-    let seal_failed =
-        chain.failing_instance == Some(i) && chain.failing_part.as_deref() == Some("as");
+    let seal_failed = chain.failing_instance == Some(i) && chain.failing_part == Some(ArcPart::As);
     let seal_result = if chain.result == AuthResult::Pass {
         AuthResult::Pass
     } else if seal_failed {

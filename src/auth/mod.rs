@@ -2,6 +2,7 @@
 //! returns its typed result; none prints.
 
 pub mod arc;
+mod arc_cause;
 pub mod dkim;
 pub mod dmarc;
 pub mod spf;

@@ -116,7 +116,11 @@ fn failure_reasons(r: &CheckReport) -> Vec<String> {
         out.push("dkim: no signature".into());
     }
     for d in r.dkim.iter().filter(|d| d.result != AuthResult::Pass) {
-        out.push(format!("dkim {}: {}", d.result.word(), short(&d.reason)));
+        out.push(format!(
+            "dkim {}: {}",
+            d.result.word(),
+            short(&d.reason.to_string())
+        ));
     }
     if r.dkim.iter().any(|d| d.result == AuthResult::Pass) && !r.dmarc.dkim_aligned {
         out.push("dkim pass not aligned".into());

@@ -43,7 +43,11 @@ pub fn clauses(r: &CheckReport) -> Vec<String> {
         out.push("dkim=none".into());
     }
     for d in &r.dkim {
-        let mut c = format!("dkim={} reason={}", d.result.word(), value(&d.reason));
+        let mut c = format!(
+            "dkim={} reason={}",
+            d.result.word(),
+            value(&d.reason.to_string())
+        );
         if let Some(domain) = &d.domain {
             c.push_str(&format!(" header.d={}", value(domain)));
         }
@@ -60,7 +64,7 @@ pub fn clauses(r: &CheckReport) -> Vec<String> {
     }
     let mut c = format!("arc={}", r.arc.result.word());
     if r.arc.instances > 0 {
-        c.push_str(&format!(" ({})", comment(&r.arc.reason)));
+        c.push_str(&format!(" ({})", comment(&r.arc.reason.to_string())));
         if let Some(ip) = &r.path.origin_ip {
             c.push_str(&format!(" smtp.remote-ip={}", value(ip)));
         }

@@ -2,20 +2,23 @@
 //! The signing-parameter parsing and the hash/verify steps are shared with ARC.
 
 pub mod canon;
+mod cause;
 pub mod key;
+pub(crate) mod sig;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use canon::Canon;
-use key::{Hash, KeyError, KeyRecord, KeyType, MAX_RSA_BITS, MIN_RSA_BITS, PublicKey};
-
-use crate::auth::tags::{TagList, decode_base64};
-use crate::dns::{Dns, Failure};
-use crate::message::{Field, Message};
+use key::{Hash, KeyRecord, MAX_RSA_BITS, MIN_RSA_BITS, PublicKey};
 use serde::Serialize;
 
-use crate::common::AuthResult;
+use crate::auth::tags::TagList;
+use crate::common::{AuthResult, as_text};
+use crate::dns::{Dns, Failure};
+use crate::message::{Field, Message};
+pub use cause::{DkimCause, KeyProblem, KeyUnusable};
+pub use sig::{SigError, SigKind, SigParams, strip_b_value};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DkimReport {
@@ -38,135 +41,14 @@ pub struct DkimReport {
     pub timestamp: Option<u64>,
     pub expiration: Option<u64>,
     pub testing: bool,
-    pub reason: String,
+    #[serde(serialize_with = "as_text")]
+    pub reason: DkimCause,
     pub aligned: bool,
     /// The first characters of b= (RFC 6008 header.b).
     pub header_b: Option<String>,
 }
 
 /// Parameters common to DKIM-Signature and ARC-Message-Signature / ARC-Seal.
-#[derive(Debug, Clone)]
-pub struct SigParams {
-    pub algorithm: String,
-    pub key_type: KeyType,
-    pub hash: Hash,
-    pub b: Vec<u8>,
-    pub bh: Vec<u8>,
-    pub header_canon: Canon,
-    pub body_canon: Canon,
-    pub domain: String,
-    pub selector: String,
-    pub headers: Vec<String>,
-    pub length: Option<u64>,
-    pub timestamp: Option<u64>,
-    pub expiration: Option<u64>,
-}
-
-/// A problem with a signature header, as words for the report.
-pub type SyntaxError = String;
-
-fn required<'a>(tags: &'a TagList, name: &str) -> Result<&'a str, SyntaxError> {
-    tags.get(name)
-        .ok_or_else(|| format!("missing required tag {name}="))
-}
-
-fn number(tags: &TagList, name: &str) -> Result<Option<u64>, SyntaxError> {
-    tags.get(name)
-        .map(|v| {
-            let v = crate::auth::tags::strip_ws(v);
-            if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("{name}= is not a number: {v:?}"));
-            }
-            v.parse::<u64>()
-                .map_err(|_| format!("{name}= is out of range: {v:?}"))
-        })
-        .transpose()
-}
-
-pub fn parse_algorithm(a: &str) -> Result<(KeyType, Hash), SyntaxError> {
-    match a.to_ascii_lowercase().as_str() {
-        "rsa-sha256" => Ok((KeyType::Rsa, Hash::Sha256)),
-        "rsa-sha1" => Ok((KeyType::Rsa, Hash::Sha1)),
-        "ed25519-sha256" => Ok((KeyType::Ed25519, Hash::Sha256)),
-        other => Err(format!("unknown algorithm a={other}")),
-    }
-}
-
-/// Which header the parameters come from: the defaults and required tags differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SigKind {
-    Dkim,
-    /// ARC-Message-Signature: like DKIM, but c= defaults to relaxed/relaxed.
-    ArcMessage,
-    /// ARC-Seal: no body hash, header list or canonicalization.
-    ArcSeal,
-}
-
-impl SigParams {
-    pub fn parse(tags: &TagList, kind: SigKind) -> Result<SigParams, SyntaxError> {
-        let algorithm = required(tags, "a")?.to_ascii_lowercase();
-        let (key_type, hash) = parse_algorithm(&algorithm)?;
-        let b = decode_base64(required(tags, "b")?).ok_or("b= is not valid base64")?;
-        if b.is_empty() {
-            return Err("b= is empty".into());
-        }
-        let domain = required(tags, "d")?.trim().to_ascii_lowercase();
-        let selector = required(tags, "s")?.trim().to_ascii_lowercase();
-        if domain.is_empty() || selector.is_empty() {
-            return Err("d= and s= must not be empty".into());
-        }
-        let (bh, header_canon, body_canon, headers) = if kind != SigKind::ArcSeal {
-            let bh = decode_base64(required(tags, "bh")?).ok_or("bh= is not valid base64")?;
-            let default_c = if kind == SigKind::Dkim {
-                "simple/simple"
-            } else {
-                "relaxed/relaxed"
-            };
-            let c = tags.get("c").unwrap_or(default_c);
-            let (hc, bc) = c.split_once('/').unwrap_or((c, "simple"));
-            let hc = Canon::parse(hc.trim()).ok_or(format!("unknown canonicalization c={c}"))?;
-            let bc = Canon::parse(bc.trim()).ok_or(format!("unknown canonicalization c={c}"))?;
-            // Empty entries (`h=from::to`, `h=`) name no header and are skipped.
-            let headers: Vec<String> = required(tags, "h")?
-                .split(':')
-                .map(|h| crate::auth::tags::strip_ws(h).to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect();
-            if let Some(bad) = headers
-                .iter()
-                .find(|h| !h.bytes().all(|b| (33..=126).contains(&b)))
-            {
-                return Err(format!("h= has an invalid header name {bad:?}"));
-            }
-            (bh, hc, bc, headers)
-        } else {
-            (Vec::new(), Canon::Relaxed, Canon::Relaxed, Vec::new())
-        };
-        let timestamp = number(tags, "t")?;
-        let expiration = number(tags, "x")?;
-        if let (Some(t), Some(x)) = (timestamp, expiration)
-            && x < t
-        {
-            return Err(format!("x= ({x}) is before t= ({t})"));
-        }
-        Ok(SigParams {
-            algorithm,
-            key_type,
-            hash,
-            b,
-            bh,
-            header_canon,
-            body_canon,
-            domain,
-            selector,
-            headers,
-            length: number(tags, "l")?,
-            timestamp,
-            expiration,
-        })
-    }
-}
-
 /// At most this many DKIM-Signature fields are verified per message; the rest are reported.
 pub const MAX_SIGNATURES: usize = 10;
 
@@ -202,13 +84,7 @@ impl Bodies {
     }
 }
 
-/// Why a key could not be had.
-#[derive(Debug, Clone)]
-pub enum KeyProblem {
-    Dns(Failure),
-    Invalid(KeyError),
-}
-
+/// The key record at `selector._domainkey.domain`: the first that parses.
 pub fn lookup_key(dns: &Dns, selector: &str, domain: &str) -> Result<KeyRecord, KeyProblem> {
     let name = format!("{selector}._domainkey.{domain}");
     let records = dns.txt(&name).map_err(KeyProblem::Dns)?;
@@ -222,23 +98,6 @@ pub fn lookup_key(dns: &Dns, selector: &str, domain: &str) -> Result<KeyRecord, 
         }
     }
     Err(first_error.map_or(KeyProblem::Dns(Failure::NoData), KeyProblem::Invalid))
-}
-
-impl KeyProblem {
-    pub fn result_and_reason(&self, selector: &str, domain: &str) -> (AuthResult, String) {
-        let name = format!("{selector}._domainkey.{domain}");
-        match self {
-            KeyProblem::Dns(f) if f.is_temporary() => (
-                AuthResult::Temperror,
-                format!("key lookup {name} failed: {f} (retry later)"),
-            ),
-            KeyProblem::Dns(f) => (
-                AuthResult::Permerror,
-                format!("key not found: no DKIM key record at {name} ({f})"),
-            ),
-            KeyProblem::Invalid(e) => (AuthResult::Permerror, format!("{e} at {name}")),
-        }
-    }
 }
 
 /// The header block a signature covers: the selected fields (bottom-most unused instance first,
@@ -268,37 +127,6 @@ pub fn signed_data(
     canon::header(canon, &stripped, &mut out);
     if out.ends_with(b"\r\n") {
         out.truncate(out.len() - 2);
-    }
-    out
-}
-
-/// The field with the value of its `b=` tag deleted (whitespace around it included).
-pub fn strip_b_value(raw: &[u8]) -> Vec<u8> {
-    let colon = raw.iter().position(|&b| b == b':').map_or(0, |c| c + 1);
-    let mut out = raw[..colon].to_vec();
-    let value = &raw[colon..];
-    let mut start = 0;
-    while start <= value.len() {
-        let end = value[start..]
-            .iter()
-            .position(|&b| b == b';')
-            .map_or(value.len(), |p| start + p);
-        let segment = &value[start..end];
-        let eq = segment.iter().position(|&b| b == b'=');
-        let is_b = eq.is_some_and(|e| {
-            segment[..e]
-                .iter()
-                .filter(|b| !b.is_ascii_whitespace())
-                .eq(b"b".iter())
-        });
-        match (is_b, eq) {
-            (true, Some(e)) => out.extend_from_slice(&segment[..=e]),
-            _ => out.extend_from_slice(segment),
-        }
-        if end < value.len() {
-            out.push(b';');
-        }
-        start = end + 1;
     }
     out
 }
@@ -339,58 +167,36 @@ pub fn check_crypto(
 }
 
 /// Why a key cannot be used for this signature, if it cannot (RFC 6376 §6.1.2, RFC 8301).
-pub fn key_unusable(params: &SigParams, rec: &KeyRecord) -> Option<(AuthResult, String)> {
+pub fn key_unusable(params: &SigParams, rec: &KeyRecord) -> Option<KeyUnusable> {
     let Some(key) = &rec.key else {
-        return Some((
-            AuthResult::Permerror,
-            "key revoked (empty p= in the key record)".into(),
-        ));
+        return Some(KeyUnusable::Revoked);
     };
     if rec.key_type != params.key_type {
-        return Some((
-            AuthResult::Permerror,
-            format!(
-                "key type {} does not match a={}",
-                rec.key_type.name(),
-                params.algorithm
-            ),
-        ));
+        return Some(KeyUnusable::TypeMismatch {
+            key: rec.key_type.name(),
+            algorithm: params.algorithm.clone(),
+        });
     }
-    let hash_name = match params.hash {
+    let hash = match params.hash {
         Hash::Sha1 => "sha1",
         Hash::Sha256 => "sha256",
     };
     if let Some(h) = &rec.hashes
-        && !h.iter().any(|x| x == hash_name)
+        && !h.iter().any(|x| x == hash)
     {
-        return Some((
-            AuthResult::Permerror,
-            format!("key h={} does not allow {hash_name}", h.join(":")),
-        ));
+        return Some(KeyUnusable::HashNotAllowed {
+            allowed: h.clone(),
+            hash,
+        });
     }
     if !rec.services.iter().any(|s| s == "*" || s == "email") {
-        return Some((
-            AuthResult::Permerror,
-            "key s= does not include email".into(),
-        ));
+        return Some(KeyUnusable::NotForEmail);
     }
-    if let PublicKey::Rsa { bits, .. } = key {
-        if *bits < MIN_RSA_BITS {
-            return Some((
-                AuthResult::Policy,
-                format!(
-                    "RSA key of {bits} bits is too weak (RFC 8301 requires at least {MIN_RSA_BITS})"
-                ),
-            ));
-        }
-        if *bits > MAX_RSA_BITS {
-            return Some((
-                AuthResult::Policy,
-                format!("RSA key of {bits} bits is larger than the {MAX_RSA_BITS} bits accepted"),
-            ));
-        }
+    match key {
+        PublicKey::Rsa { bits, .. } if *bits < MIN_RSA_BITS => Some(KeyUnusable::Weak(*bits)),
+        PublicKey::Rsa { bits, .. } if *bits > MAX_RSA_BITS => Some(KeyUnusable::Huge(*bits)),
+        _ => None,
     }
-    None
 }
 
 /// Verify the DKIM-Signature fields, top to bottom, at most [`MAX_SIGNATURES`]; the second
@@ -408,9 +214,9 @@ pub fn verify_all(msg: &Message, dns: &Dns, at: u64, bodies: &Bodies) -> (Vec<Dk
     (checked, all.len().saturating_sub(MAX_SIGNATURES))
 }
 
-fn empty_report(reason: String) -> DkimReport {
+fn empty_report(reason: DkimCause) -> DkimReport {
     DkimReport {
-        result: AuthResult::Permerror,
+        result: reason.result(),
         domain: None,
         selector: None,
         algorithm: None,
@@ -432,56 +238,69 @@ fn empty_report(reason: String) -> DkimReport {
     }
 }
 
+/// Verify one DKIM-Signature field.
 pub fn verify_one(msg: &Message, field: &Field, dns: &Dns, at: u64, bodies: &Bodies) -> DkimReport {
     let text = field.text();
     let tags = match TagList::parse(&text) {
         Ok(t) => t,
-        Err(e) => return empty_report(format!("syntax error in DKIM-Signature: {e}")),
+        Err(e) => return empty_report(DkimCause::TagSyntax(e)),
     };
-    let mut report = empty_report(String::new());
+    let params = sig::parse_dkim(&tags);
+    let mut report = empty_report(match &params {
+        Ok(_) => DkimCause::Verified,
+        Err(e) => DkimCause::Syntax(e.clone()),
+    });
     report.domain = tags.get("d").map(|d| d.trim().to_ascii_lowercase());
     report.selector = tags.get("s").map(|s| s.trim().to_ascii_lowercase());
     report.header_b = tags
         .get("b")
         .map(|b| crate::auth::tags::strip_ws(b).chars().take(8).collect());
-    let params = match parse_dkim(&tags) {
-        Ok(p) => p,
-        Err(e) => {
-            report.reason = format!("syntax error in DKIM-Signature: {e}");
-            return report;
-        }
+    let Ok(params) = params else {
+        return report;
     };
     describe(&mut report, &params, msg, bodies);
     report.identity = Some(
         tags.get("i")
             .map_or_else(|| format!("@{}", params.domain), str::to_string),
     );
+    let cause = verify_with_key(msg, field, dns, at, bodies, &params, &mut report);
+    report.result = cause.result();
+    report.reason = cause;
+    report
+}
 
+/// Expiry, the key, then body hash and signature: the cause of the result.
+fn verify_with_key(
+    msg: &Message,
+    field: &Field,
+    dns: &Dns,
+    at: u64,
+    bodies: &Bodies,
+    params: &SigParams,
+    report: &mut DkimReport,
+) -> DkimCause {
     if let Some(x) = params.expiration
         && x < at
     {
-        report.result = AuthResult::Fail;
-        report.reason = format!(
-            "signature expired: x={} is before the verification time {}",
-            rfc3339(x),
-            rfc3339(at)
-        );
-        return report;
+        return DkimCause::Expired {
+            x: rfc3339(x),
+            at: rfc3339(at),
+        };
     }
     let rec = match lookup_key(dns, &params.selector, &params.domain) {
         Ok(k) => k,
-        Err(p) => {
-            (report.result, report.reason) = p.result_and_reason(&params.selector, &params.domain);
-            return report;
+        Err(problem) => {
+            return DkimCause::Key {
+                name: format!("{}._domainkey.{}", params.selector, params.domain),
+                problem,
+            };
         }
     };
     report.testing = rec.testing;
     report.key_type = Some(rec.key_type.name().to_string());
     report.key_bits = rec.key.as_ref().map(PublicKey::bits);
-    if let Some((result, reason)) = key_unusable(&params, &rec) {
-        report.result = result;
-        report.reason = reason;
-        return report;
+    if let Some(u) = key_unusable(params, &rec) {
+        return DkimCause::Unusable(u);
     }
     if rec.strict_identity {
         let i_domain = report
@@ -490,81 +309,26 @@ pub fn verify_one(msg: &Message, field: &Field, dns: &Dns, at: u64, bodies: &Bod
             .and_then(|i| i.rsplit_once('@'))
             .map(|(_, d)| d.to_ascii_lowercase());
         if i_domain.as_deref() != Some(params.domain.as_str()) {
-            report.reason = "key has t=s but the i= domain is not exactly d=".into();
-            return report;
+            return DkimCause::StrictIdentity;
         }
     }
     let Some(key) = &rec.key else {
-        return report;
+        return DkimCause::Unusable(KeyUnusable::Revoked);
     };
-    let outcome = check_crypto(&params, key, msg, bodies, field);
-    (report.result, report.reason) = match outcome {
-        CryptoOutcome::Pass => (AuthResult::Pass, "signature verified".to_string()),
-        CryptoOutcome::BodyTooShort => (
-            AuthResult::Fail,
-            format!(
-                "body shorter than l={} (body truncated after signing)",
-                params.length.unwrap_or(0)
-            ),
-        ),
-        CryptoOutcome::BodyHashMismatch => (
-            AuthResult::Fail,
-            if params.length.is_some() {
-                "body hash mismatch (the signed part of the body was altered; l= in use)"
-                    .to_string()
-            } else {
-                "body hash mismatch (body altered after signing; l= not used)".to_string()
-            },
-        ),
-        CryptoOutcome::BadSignature => (
-            AuthResult::Fail,
-            "signature did not verify (signed header fields altered, or wrong key)".to_string(),
-        ),
+    let cause = match check_crypto(params, key, msg, bodies, field) {
+        CryptoOutcome::Pass if params.hash == Hash::Sha1 => DkimCause::Sha1,
+        CryptoOutcome::Pass => DkimCause::Verified,
+        CryptoOutcome::BodyTooShort => DkimCause::BodyTooShort(params.length.unwrap_or(0)),
+        CryptoOutcome::BodyHashMismatch => DkimCause::BodyHashMismatch {
+            length_used: params.length.is_some(),
+        },
+        CryptoOutcome::BadSignature => DkimCause::BadSignature,
     };
-    if params.hash == Hash::Sha1 && report.result == AuthResult::Pass {
-        report.result = AuthResult::Policy;
-        report.reason = "rsa-sha1 is a weak algorithm no longer allowed (RFC 8301); the signature itself verified".into();
-    }
     if rec.testing {
-        if report.result != AuthResult::Pass {
-            report.result = AuthResult::Neutral;
-        }
-        report
-            .reason
-            .push_str("; key is in testing mode (t=y): treat as unsigned");
+        DkimCause::Testing(Box::new(cause))
+    } else {
+        cause
     }
-    report
-}
-
-fn parse_dkim(tags: &TagList) -> Result<SigParams, SyntaxError> {
-    let v = required(tags, "v")?;
-    if v.trim() != "1" {
-        return Err(format!("v={v} (must be 1)"));
-    }
-    let params = SigParams::parse(tags, SigKind::Dkim)?;
-    if !params.headers.iter().any(|h| h == "from") {
-        return Err("h= does not include From".into());
-    }
-    if let Some(q) = tags.get("q")
-        && !q
-            .split(':')
-            .any(|m| m.trim().eq_ignore_ascii_case("dns/txt"))
-    {
-        return Err(format!("unsupported query method q={q}"));
-    }
-    if let Some(i) = tags.get("i") {
-        let domain = i
-            .rsplit_once('@')
-            .map(|(_, d)| d.trim().to_ascii_lowercase())
-            .ok_or("i= has no '@'")?;
-        if !crate::dns::name::is_subdomain_of(&domain, &params.domain) {
-            return Err(format!(
-                "i= domain {domain} is not d={} or below it",
-                params.domain
-            ));
-        }
-    }
-    Ok(params)
 }
 
 /// Fill the descriptive fields of a report from the signing parameters.
@@ -600,6 +364,7 @@ fn describe(report: &mut DkimReport, params: &SigParams, msg: &Message, bodies: 
     report.expiration = params.expiration;
 }
 
+/// Unix seconds as RFC 3339 (UTC).
 pub fn rfc3339(ts: u64) -> String {
     mail_parser::DateTime::from_timestamp(i64::try_from(ts).unwrap_or(i64::MAX)).to_rfc3339()
 }

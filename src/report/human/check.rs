@@ -82,12 +82,12 @@ pub fn check(r: &CheckReport) -> String {
         "\n{}: {} — {}",
         style::heading("ARC"),
         style::result(a.result),
-        term(&a.reason)
+        term(&a.reason.to_string())
     );
     if a.instances > 0 {
         let mut line = format!("  {} instance(s)", a.instances);
         if let (Some(i), Some(p)) = (a.failing_instance, &a.failing_part) {
-            let _ = write!(line, "; fails at i={i} ({})", p.to_uppercase());
+            let _ = write!(line, "; fails at i={i} ({})", p.word().to_uppercase());
         }
         if let Some(op) = a.oldest_pass {
             let _ = write!(line, "; oldest pass i={op}");
@@ -146,7 +146,7 @@ fn dkim_line(o: &mut String, d: &DkimReport) {
         opt(&d.domain),
         opt(&d.selector),
         style::result(d.result),
-        term(&d.reason)
+        term(&d.reason.to_string())
     );
     let mut facts = Vec::new();
     if let Some(a) = &d.algorithm {
