@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::dns::name::normalize;
 use crate::dns::{Dns, Failure};
 use crate::transport::dane::MxTlsa;
-use crate::transport::mta_sts::{Policy as StsPolicy, TxtPosture};
+use crate::transport::mta_sts::{Mode as StsMode, Policy as StsPolicy, TxtPosture, TxtProblem};
 use findings::{Finding, Findings, Severity};
 
 pub use dkim::{COMMON_SELECTORS, SelectorSection};
@@ -109,10 +109,12 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
     let sts = crate::transport::mta_sts::lookup_txt(dns, &domain);
     match (&sts.id, &sts.error) {
         (Some(id), _) => f.info("mta-sts.txt", format!("_mta-sts.{domain}: id={id}")),
-        (None, Some(e)) if e.contains("failed") => f.dns_failure("mta-sts.dns-error", e.clone()),
+        (None, Some(e @ TxtProblem::Lookup { .. })) => {
+            f.dns_failure("mta-sts.dns-error", e.to_string());
+        }
         (None, Some(e)) => f.error(
             "mta-sts.txt-syntax",
-            e.clone(),
+            e.to_string(),
             Some("publish \"v=STSv1; id=<date>\""),
         ),
         (None, None) => f.info(
@@ -133,7 +135,9 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
     let probes = match &opts.probe {
         Some(settings) => {
             let demands = sts.id.is_some() || dane.iter().any(|d| d.usable);
-            let enforced = mta_sts_policy.as_ref().is_some_and(|p| p.mode == "enforce");
+            let enforced = mta_sts_policy
+                .as_ref()
+                .is_some_and(|p| p.mode == StsMode::Enforce);
             probe::audit_probe(dns, settings, &dane, demands, enforced, &mut f)
         }
         None => Vec::new(),

@@ -3,7 +3,7 @@
 use super::findings::Findings;
 use super::mx::MxSection;
 use crate::dns::Dns;
-use crate::transport::mta_sts;
+use crate::transport::mta_sts::{self, Mode};
 
 pub(super) fn audit_mta_sts_policy(
     dns: &Dns,
@@ -66,18 +66,18 @@ pub(super) fn audit_mta_sts_policy(
             return None;
         }
     };
-    match policy.mode.as_str() {
-        "testing" => f.warning(
+    match policy.mode {
+        Mode::Testing => f.warning(
             "mta-sts.mode-testing",
             "MTA-STS mode testing: failures are reported, not enforced".into(),
             Some("switch to mode: enforce once TLS-RPT reports are clean"),
         ),
-        "none" => f.warning(
+        Mode::None => f.warning(
             "mta-sts.mode-none",
             "MTA-STS mode none: the policy is withdrawn".into(),
             None,
         ),
-        _ => f.info(
+        Mode::Enforce => f.info(
             "mta-sts.policy",
             format!(
                 "mode {}, max_age {}s, mx {}",
@@ -87,7 +87,7 @@ pub(super) fn audit_mta_sts_policy(
             ),
         ),
     }
-    if policy.max_age < 86_400 && policy.mode != "none" {
+    if policy.max_age < 86_400 && policy.mode != Mode::None {
         f.warning(
             "mta-sts.max-age-short",
             format!(
@@ -97,7 +97,7 @@ pub(super) fn audit_mta_sts_policy(
             Some("use weeks (e.g. 604800 or more)"),
         );
     }
-    if policy.mode != "none" {
+    if policy.mode != Mode::None {
         for host in &mx.hosts {
             if !policy.mx.iter().any(|p| mta_sts::mx_matches(p, &host.host)) {
                 f.error(

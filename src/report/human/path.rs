@@ -257,7 +257,7 @@ fn transport_section(o: &mut String, list: &[DomainTransport]) {
         };
         let sts = match (&t.mta_sts.id, &t.mta_sts.error) {
             (Some(id), _) => format!("MTA-STS id={}", term(id)),
-            (None, Some(e)) => format!("MTA-STS error: {}", term(e)),
+            (None, Some(e)) => format!("MTA-STS error: {}", term(&e.to_string())),
             (None, None) => "no MTA-STS".to_string(),
         };
         let _ = writeln!(
