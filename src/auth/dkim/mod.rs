@@ -117,8 +117,8 @@ pub fn signed_data(
         let count = used.entry(name.as_str()).or_insert(0);
         let candidate = positions
             .get(name)
-            .and_then(|at| at.iter().rev().filter(|&&i| Some(i) != own_at).nth(*count));
-        if let Some(&i) = candidate {
+            .and_then(|at| nth_from_bottom(at, own_at, *count));
+        if let Some(i) = candidate {
             canon::header(canon, msg.fields[i].raw, &mut out);
         }
         *count += 1;
@@ -129,6 +129,18 @@ pub fn signed_data(
         out.truncate(out.len() - 2);
     }
     out
+}
+
+/// The `k`-th field (0 = bottom-most) of an ascending position list, skipping the signature's
+/// own field: O(log n), so an `h=` that names one field a million times stays linear.
+fn nth_from_bottom(at: &[usize], own: Option<usize>, k: usize) -> Option<usize> {
+    let own_pos = own.and_then(|o| at.binary_search(&o).ok());
+    let len = at.len() - usize::from(own_pos.is_some());
+    let j = len.checked_sub(k + 1)?;
+    Some(match own_pos {
+        Some(p) if j >= p => at[j + 1],
+        _ => at[j],
+    })
 }
 
 /// Body-hash and signature outcome once a usable key is in hand.
@@ -367,4 +379,39 @@ fn describe(report: &mut DkimReport, params: &SigParams, msg: &Message, bodies: 
 /// Unix seconds as RFC 3339 (UTC).
 pub fn rfc3339(ts: u64) -> String {
     mail_parser::DateTime::from_timestamp(i64::try_from(ts).unwrap_or(i64::MAX)).to_rfc3339()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Header selection takes instances bottom-up and never the signature's own field, the same
+    /// as filtering the list each time (RFC 6376 §5.4.2).
+    #[test]
+    fn nth_from_bottom_skips_the_signature_field() {
+        let at = [1, 4, 7, 9];
+        let naive = |own: Option<usize>, k: usize| {
+            at.iter().rev().copied().filter(|&i| Some(i) != own).nth(k)
+        };
+        for own in [None, Some(1), Some(4), Some(9), Some(5)] {
+            for k in 0..6 {
+                assert_eq!(
+                    nth_from_bottom(&at, own, k),
+                    naive(own, k),
+                    "own {own:?} k {k}"
+                );
+            }
+        }
+    }
+
+    /// The canonical bodies and field index are computed once per message and shared.
+    #[test]
+    fn bodies_are_cached_per_canonicalization() {
+        let wire = b"From: a@example.com\r\nSubject: x\r\nsubject: y\r\n\r\nbody  \r\n\r\n";
+        let msg = Message::parse(wire).expect("message");
+        let b = Bodies::default();
+        assert_eq!(b.get(Canon::Relaxed, msg.body), b"body\r\n");
+        assert_eq!(b.get(Canon::Simple, msg.body), b"body  \r\n");
+        assert_eq!(b.positions(&msg)["subject"], vec![1, 2]);
+    }
 }
