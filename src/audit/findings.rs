@@ -21,19 +21,27 @@ impl Severity {
     }
 }
 
+/// One checklist item of the audit.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// The stable id (README "Finding ids").
     pub id: &'static str,
+    /// error, warning or info.
     pub severity: Severity,
+    /// The domain it is about.
     pub domain: String,
+    /// One line: what is wrong, or what is there.
     pub message: String,
+    /// How to fix it, where that helps.
     pub fix: Option<String>,
 }
 
 /// Collects the findings of one domain.
 #[derive(Debug, Default)]
 pub struct Findings {
+    /// The domain.
     pub domain: String,
+    /// The findings so far.
     pub list: Vec<Finding>,
     /// A DNS failure left part of the audit undone.
     pub incomplete: bool,

@@ -25,9 +25,12 @@ pub use dmarc::DmarcSection;
 pub use mx::MxSection;
 pub use probe::ProbeSettings;
 
+/// What `domain` checks beyond the records every domain has.
 #[derive(Default)]
 pub struct AuditOptions {
+    /// DKIM selectors to check (`--selector`).
     pub selectors: Vec<String>,
+    /// Also try common selector names.
     pub guess_selectors: bool,
     /// Fetches MTA-STS policies; None leaves them unchecked.
     pub https: Option<crate::transport::https::HttpsClient>,
@@ -35,33 +38,51 @@ pub struct AuditOptions {
     pub probe: Option<ProbeSettings>,
 }
 
+/// The audit of one domain.
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainSection {
+    /// The domain, normalised.
     pub domain: String,
+    /// SPF: record, tree, counts.
     pub spf: spf::SpfSection,
+    /// DMARC: record, where found, policy.
     pub dmarc: DmarcSection,
+    /// One entry per selector found.
     pub dkim: Vec<SelectorSection>,
+    /// MX hosts and their addresses.
     pub mx: MxSection,
+    /// The `_mta-sts` TXT record.
     pub mta_sts: TxtPosture,
     /// The policy fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt.
     pub mta_sts_policy: Option<StsPolicy>,
     /// `--probe` results, one per MX.
     pub probes: Vec<crate::transport::starttls::Probe>,
+    /// The `_smtp._tls` record.
     pub tls_rpt: Option<String>,
+    /// TLSA records per MX with their DNSSEC status.
     pub dane: Vec<MxTlsa>,
+    /// The `default._bimi` record.
     pub bimi: Option<String>,
+    /// This domain's findings.
     pub findings: Vec<Finding>,
+    /// A DNS failure left part of the audit undone.
     pub incomplete: bool,
 }
 
+/// `domain`: the audit of every domain asked for.
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainReport {
+    /// `mailverdict.domain.v1`.
     pub schema: &'static str,
+    /// One section per domain, in the order given.
     pub domains: Vec<DomainSection>,
     /// Every finding of every domain, in order.
     pub findings: Vec<Finding>,
+    /// Error findings in all domains.
     pub errors: usize,
+    /// Warning findings in all domains.
     pub warnings: usize,
+    /// Some audit could not finish (DNS): retry.
     pub incomplete: bool,
 }
 

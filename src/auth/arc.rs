@@ -17,29 +17,41 @@ use crate::common::{AuthResult, as_text};
 use crate::dns::Dns;
 use crate::message::{Field, Message};
 
+/// ARC chain validation: the status, where it failed, and each set.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArcReport {
+    /// The chain validation status (RFC 8617 §5.2).
     pub result: AuthResult,
+    /// The highest instance present.
     pub instances: usize,
     /// The instance whose check failed, and which part ("ams", "as", "structure").
     pub failing_instance: Option<usize>,
     pub failing_part: Option<ArcPart>,
     /// The oldest instance whose AMS still verifies (RFC 8617 §5.2 oldest-pass).
     pub oldest_pass: Option<usize>,
+    /// Why: the cause, as words.
     #[serde(serialize_with = "as_text")]
     pub reason: ArcCause,
     /// Per instance, oldest first.
     pub sets: Vec<ArcSetReport>,
 }
 
+/// One ARC set (AAR, AMS, seal) of an instance.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArcSetReport {
+    /// `i=`.
     pub instance: usize,
+    /// The seal's `d=`.
     pub domain: Option<String>,
+    /// The seal's `s=`.
     pub selector: Option<String>,
+    /// The seal's `cv=`.
     pub cv: Option<String>,
+    /// Whether this instance's AMS verifies.
     pub ams: AuthResult,
+    /// Whether its seal verified (pass for every seal of a valid chain).
     pub seal: AuthResult,
+    /// The AAR's authserv-id.
     pub authserv_id: Option<String>,
 }
 

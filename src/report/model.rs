@@ -15,39 +15,61 @@ use crate::path::authres::FieldReport;
 use crate::path::dnsbl::DnsblResult;
 use crate::path::iprev::IprevReport;
 
+/// `check`: every mechanism for one message, the verdict and the reasons.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
+    /// `mailverdict.check.v1`.
     pub schema: &'static str,
+    /// The verdict (the DMARC result) and why.
     pub verdict: Verdict,
+    /// The message itself: From, Subject, Message-ID, Date, size.
     pub message: MessageInfo,
+    /// The Received path: hops, trust boundary, origin, anomalies.
     pub path: PathInfo,
+    /// SPF for the client and envelope sender.
     pub spf: SpfReport,
+    /// One report per DKIM-Signature, top to bottom.
     pub dkim: Vec<DkimReport>,
+    /// The ARC chain.
     pub arc: ArcReport,
+    /// DMARC for the author domain.
     pub dmarc: DmarcReport,
+    /// iprev for the client IP (none without one).
     pub iprev: Option<IprevReport>,
     /// Existing Authentication-Results / ARC-Authentication-Results fields.
     pub authentication_results: Vec<FieldReport>,
+    /// `--dnsbl` lookups of the origin IP.
     pub dnsbl: Vec<DnsblResult>,
     /// MTA-STS / DANE posture of the recipient and sender domains, and the hop into their MX.
     pub transport: Vec<crate::transport::DomainTransport>,
+    /// What could not be evaluated (no client IP, no Return-Path, signatures left out).
     pub errors: Vec<String>,
+    /// DNS questions sent for this report.
     pub dns: DnsStats,
 }
 
 /// `trace`: the path alone, with what can be said about it without verifying signatures.
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceReport {
+    /// `mailverdict.trace.v1`.
     pub schema: &'static str,
+    /// The message itself.
     pub message: MessageInfo,
+    /// The Received path.
     pub path: PathInfo,
+    /// iprev for the origin IP.
     pub iprev: Option<IprevReport>,
+    /// Existing Authentication-Results / ARC-Authentication-Results fields.
     pub authentication_results: Vec<FieldReport>,
+    /// `--dnsbl` lookups of the origin IP.
     pub dnsbl: Vec<DnsblResult>,
+    /// MTA-STS / DANE posture of the recipient and sender domains.
     pub transport: Vec<crate::transport::DomainTransport>,
+    /// DNS questions sent.
     pub dns: DnsStats,
 }
 
+/// The one-line verdict of a check.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     /// The DMARC result, which is the message's verdict.
@@ -56,6 +78,7 @@ pub struct Verdict {
     pub summary: String,
 }
 
+/// How much DNS a report cost.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct DnsStats {
     /// Queries answered by the backend (cache misses).

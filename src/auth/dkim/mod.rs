@@ -20,29 +20,45 @@ use crate::message::{Field, Message};
 pub use cause::{DkimCause, KeyProblem, KeyUnusable};
 pub use sig::{SigError, SigKind, SigParams, strip_b_value};
 
+/// One DKIM-Signature verified: result, cause and the facts of signature and key.
 #[derive(Debug, Clone, Serialize)]
 pub struct DkimReport {
+    /// The RFC 8601 result.
     pub result: AuthResult,
+    /// `d=`.
     pub domain: Option<String>,
+    /// `s=`.
     pub selector: Option<String>,
+    /// `a=`.
     pub algorithm: Option<String>,
+    /// The key record's `k=`.
     pub key_type: Option<String>,
+    /// The key size in bits.
     pub key_bits: Option<usize>,
+    /// `c=` as header/body.
     pub canonicalization: Option<String>,
     /// The `l=` value when present.
     pub body_length: Option<u64>,
     /// Body octets (canonical) left outside the signature by `l=`.
     pub body_unsigned_bytes: Option<u64>,
+    /// `h=`, lower-cased.
     pub signed_headers: Vec<String>,
+    /// Whether `h=` includes From.
     pub from_signed: bool,
     /// Header names signed more often than they occur: protected against added copies.
     pub oversigned: Vec<String>,
+    /// `i=` (default `@d=`).
     pub identity: Option<String>,
+    /// `t=`.
     pub timestamp: Option<u64>,
+    /// `x=`.
     pub expiration: Option<u64>,
+    /// The key is in testing mode (`t=y`).
     pub testing: bool,
+    /// Why: the cause, as words.
     #[serde(serialize_with = "as_text")]
     pub reason: DkimCause,
+    /// Whether `d=` aligns with the author domain (set by DMARC).
     pub aligned: bool,
     /// The first characters of b= (RFC 6008 header.b).
     pub header_b: Option<String>,
