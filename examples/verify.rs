@@ -51,7 +51,11 @@ fn main() -> ExitCode {
             return ExitCode::from(65);
         }
     };
-    println!("{}: {}", report.verdict.result.word(), report.verdict.summary);
+    println!(
+        "{}: {}",
+        report.verdict.result.word(),
+        report.verdict.summary
+    );
     for sig in &report.dkim {
         println!(
             "  dkim d={} s={}: {} ({})",
@@ -61,7 +65,11 @@ fn main() -> ExitCode {
             sig.reason
         );
     }
-    println!("  spf: {} ({})", report.spf.result.word(), report.spf.reason);
+    println!(
+        "  spf: {} ({})",
+        report.spf.result.word(),
+        report.spf.reason
+    );
     // The same report, as the header `filter` writes.
     print!(
         "{}",

@@ -235,3 +235,69 @@ pub fn audit(dns: &Dns, domains: &[String], opts: &AuditOptions) -> DomainReport
         findings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::Zone;
+
+    fn audit_zone(zone: &str, domain: &str) -> DomainSection {
+        let mut z = Zone::default();
+        z.add_text(zone).expect("zone");
+        let dns = Dns::new(Box::new(z));
+        audit_domain(&dns, domain, &AuditOptions::default())
+    }
+
+    fn ids(s: &DomainSection) -> Vec<String> {
+        s.findings
+            .iter()
+            .map(|f| format!("{}:{}", f.severity.word(), f.id))
+            .collect()
+    }
+
+    /// A tidy domain: SPF within limits, an enforcing DMARC policy, an MX with an address.
+    #[test]
+    fn a_tidy_domain_has_no_errors() {
+        let s = audit_zone(
+            "$ORIGIN ok.test.\n@ TXT \"v=spf1 mx -all\"\n@ MX 10 mx.ok.test.\nmx A 192.0.2.1\n\
+             _dmarc TXT \"v=DMARC1; p=reject; rua=mailto:d@ok.test\"\n",
+            "ok.test",
+        );
+        assert!(
+            s.findings.iter().all(|f| f.severity != Severity::Error),
+            "{:?}",
+            ids(&s)
+        );
+        assert_eq!(s.spf.total_lookups, 1);
+        assert_eq!(s.mx.hosts.len(), 1);
+        assert!(!s.incomplete);
+    }
+
+    /// A DNS failure makes the audit incomplete (exit 75) instead of reporting "missing".
+    #[test]
+    fn dns_failure_is_incomplete_not_missing() {
+        let s = audit_zone(
+            ";! flaky.test. TXT SERVFAIL\nflaky.test. MX 0 .\n",
+            "flaky.test",
+        );
+        assert!(s.incomplete);
+        assert!(
+            ids(&s).contains(&"error:spf.dns-error".to_string()),
+            "{:?}",
+            ids(&s)
+        );
+        assert!(!ids(&s).iter().any(|i| i.ends_with("spf.missing")));
+    }
+
+    /// Terms after `all` and a redirect beside `all` are never evaluated, so never counted.
+    #[test]
+    fn the_audit_counts_what_a_receiver_evaluates() {
+        let s = audit_zone(
+            "$ORIGIN r.test.\n@ TXT \"v=spf1 a -all a:x.r.test redirect=other.r.test\"\n@ A 192.0.2.1\n\
+             other TXT \"v=spf1 a a a -all\"\n",
+            "r.test",
+        );
+        assert_eq!(s.spf.total_lookups, 1, "{:?}", ids(&s));
+        assert!(s.spf.void_names.is_empty());
+    }
+}

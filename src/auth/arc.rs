@@ -376,3 +376,53 @@ fn describe_set(i: usize, set: &Set, ams: Option<&AmsResult>, chain: &ArcReport)
         authserv_id,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::Zone;
+
+    fn validate_text(wire: &[u8]) -> ArcReport {
+        let msg = Message::parse(wire).expect("message");
+        let dns = Dns::new(Box::new(Zone::default()));
+        validate(&msg, &dns, &Bodies::default())
+    }
+
+    /// No ARC fields: none, with no failing part.
+    #[test]
+    fn no_sets_is_none() {
+        let r = validate_text(b"From: a@example.com\r\n\r\nx\r\n");
+        assert_eq!((r.result, r.instances), (AuthResult::None, 0));
+        assert_eq!(r.reason, ArcCause::NoSets);
+    }
+
+    /// A set whose instance 1 is missing below instance 2 is a structure failure at i=1.
+    #[test]
+    fn a_gap_fails_the_structure() {
+        let r = validate_text(
+            b"ARC-Seal: i=2; a=rsa-sha256; cv=pass; d=x.test; s=s; b=YQ==\r\n\
+ARC-Message-Signature: i=2; a=rsa-sha256; d=x.test; s=s; h=from; bh=YQ==; b=YQ==\r\n\
+ARC-Authentication-Results: i=2; x.test; spf=pass\r\nFrom: a@example.com\r\n\r\nx\r\n",
+        );
+        assert_eq!(r.result, AuthResult::Fail);
+        assert_eq!(
+            (r.failing_instance, r.failing_part),
+            (Some(1), Some(ArcPart::Structure))
+        );
+        assert_eq!(
+            r.reason.to_string(),
+            "ARC set i=1 is missing (gap in the chain)"
+        );
+    }
+
+    /// An instance outside 1..50 is named in the reason, with the field.
+    #[test]
+    fn bad_instances_are_reported() {
+        let r = validate_text(b"ARC-Seal: i=51; cv=none\r\nFrom: a@example.com\r\n\r\nx\r\n");
+        assert_eq!(r.result, AuthResult::Fail);
+        assert_eq!(
+            r.reason.to_string(),
+            "ARC-Seal: instance i=51 is outside 1..50"
+        );
+    }
+}

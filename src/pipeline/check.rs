@@ -201,3 +201,106 @@ fn verdict(d: &DmarcReport) -> Verdict {
         summary,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::Clock;
+    use crate::dns::Zone;
+
+    fn dns(zone: &str) -> Dns {
+        let mut z = Zone::default();
+        z.add_text(zone).expect("zone");
+        Dns::new(Box::new(z))
+    }
+
+    const ZONE: &str = "example.com. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n\
+                        _dmarc.example.com. TXT \"v=DMARC1; p=reject\"\n";
+
+    fn message(from: &str) -> Vec<u8> {
+        format!(
+            "Return-Path: <bounce@example.com>\r\nReceived: from mail.example.com (mail.example.com [192.0.2.10]) by mx.test with ESMTPS; Mon, 23 Nov 2026 10:15:02 +0000\r\nFrom: {from}\r\nSubject: hi\r\n\r\nbody\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// An aligned SPF pass is a DMARC pass, with the reason naming it; no DKIM signature.
+    #[test]
+    fn aligned_spf_pass_is_the_verdict() {
+        let r = check_message(
+            &message("a@example.com"),
+            &dns(ZONE),
+            &CheckOptions::new(Clock::fixed(1_795_400_000)),
+        )
+        .expect("a message");
+        assert_eq!(r.spf.result, AuthResult::Pass);
+        assert_eq!(r.dmarc.result, AuthResult::Pass);
+        assert!(r.dmarc.spf_aligned && !r.dmarc.dkim_aligned);
+        assert!(
+            r.verdict.summary.starts_with("DMARC pass for example.com"),
+            "{}",
+            r.verdict.summary
+        );
+        assert!(r.dkim.is_empty());
+    }
+
+    /// A client outside the policy and a reject policy: fail, disposition reject.
+    #[test]
+    fn unaligned_client_fails_with_the_policy() {
+        let mut opts = CheckOptions::new(Clock::fixed(1_795_400_000));
+        opts.ip = Some("203.0.113.9".parse().expect("ip"));
+        let r = check_message(&message("a@example.com"), &dns(ZONE), &opts).expect("message");
+        assert_eq!(
+            (r.spf.result, r.dmarc.result),
+            (AuthResult::Fail, AuthResult::Fail)
+        );
+        assert_eq!(r.dmarc.disposition, "reject");
+    }
+
+    /// Two From addresses: no single author domain, DMARC permerror with the author problem.
+    #[test]
+    fn several_authors_are_a_permerror() {
+        let r = check_message(
+            &message("a@example.com, b@other.test"),
+            &dns(ZONE),
+            &CheckOptions::new(Clock::fixed(0)),
+        )
+        .expect("message");
+        assert_eq!(r.dmarc.result, AuthResult::Permerror);
+        assert_eq!(r.dmarc.reason, "2 From addresses: DMARC needs exactly one");
+    }
+
+    /// A trusted claim is compared per method: DKIM by header.b, else by header.d.
+    #[test]
+    fn claims_compare_with_our_results() {
+        let clause = |method: &str, props: &[(&str, &str, &str)]| Clause {
+            method: method.into(),
+            method_version: None,
+            result: "pass".into(),
+            result_comment: None,
+            reason: None,
+            properties: props
+                .iter()
+                .map(|(t, p, v)| crate::path::authres::Property {
+                    ptype: (*t).into(),
+                    property: (*p).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+        };
+        let r = check_message(
+            &message("a@example.com"),
+            &dns(ZONE),
+            &CheckOptions::new(Clock::fixed(0)),
+        )
+        .expect("message");
+        let ours = |c: &Clause| our_result(c, &r.spf.result, &r.dmarc, r.arc.result, None, &r.dkim);
+        assert_eq!(ours(&clause("spf", &[])), Some(AuthResult::Pass));
+        assert_eq!(ours(&clause("iprev", &[])), None);
+        assert_eq!(
+            ours(&clause("dkim", &[("header", "d", "example.com")])),
+            None
+        );
+        assert_eq!(ours(&clause("x-unknown", &[])), None);
+    }
+}
