@@ -26,13 +26,26 @@ pub struct Shard {
     pub n: u64,
 }
 
+/// Why a `--shard` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("expected K/N, e.g. 2/8")]
+    Shape,
+    #[error("bad K in {0:?}")]
+    BadK(String),
+    #[error("bad N in {0:?}")]
+    BadN(String),
+    #[error("{0:?}: need 1 <= K <= N")]
+    Range(String),
+}
+
 impl Shard {
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 2/8")?;
-        let k: u64 = k.trim().parse().map_err(|_| format!("bad K in {s:?}"))?;
-        let n: u64 = n.trim().parse().map_err(|_| format!("bad N in {s:?}"))?;
+    pub fn parse(s: &str) -> Result<Shard, ShardError> {
+        let (k, n) = s.split_once('/').ok_or(ShardError::Shape)?;
+        let k: u64 = k.trim().parse().map_err(|_| ShardError::BadK(s.into()))?;
+        let n: u64 = n.trim().parse().map_err(|_| ShardError::BadN(s.into()))?;
         if n == 0 || k == 0 || k > n {
-            return Err(format!("{s:?}: need 1 <= K <= N"));
+            return Err(ShardError::Range(s.into()));
         }
         Ok(Shard { k, n })
     }

@@ -180,25 +180,6 @@ pub enum HttpsError {
     Setup(rustls::Error),
 }
 
-impl HttpsError {
-    /// The server was reached and its certificate was refused (expired, wrong name, unknown CA).
-    pub fn is_certificate(&self) -> bool {
-        match self {
-            HttpsError::Tls { source, .. } | HttpsError::Read { source, .. } => source
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-                .is_some_and(|e| {
-                    matches!(
-                        e,
-                        rustls::Error::InvalidCertificate(_)
-                            | rustls::Error::NoCertificatesPresented
-                    )
-                }),
-            _ => false,
-        }
-    }
-}
-
 fn attempts_text(attempts: &[(SocketAddr, std::io::Error)]) -> String {
     attempts
         .iter()
