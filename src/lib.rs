@@ -47,6 +47,7 @@ pub use pipeline::batch::{
 pub use pipeline::check::check_message;
 pub use pipeline::filter::{
     ExtraHeader, FilterConfig, FilterError, Handling as FilterHandling, run as filter,
+    run_stdio as filter_stdio,
 };
 pub use pipeline::stage::CheckOptions;
 pub use pipeline::trace::trace_message;

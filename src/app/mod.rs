@@ -170,13 +170,7 @@ fn filter(settings: &Settings, args: FilterArgs) -> Result<i32, Error> {
         extra: args.add_header.into_iter().map(Into::into).collect(),
         check: check_options(settings, &[], None, None, None, args.transport)?,
     };
-    let outcome = mailverdict::filter(
-        settings.dns.clone(),
-        &cfg,
-        &mut std::io::stdin().lock(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr(),
-    );
+    let outcome = mailverdict::filter_stdio(settings.dns.clone(), &cfg);
     Ok(exit::filter(&outcome))
 }
 

@@ -3,6 +3,7 @@
 use super::findings::Findings;
 use super::mx::MxSection;
 use crate::dns::Dns;
+use crate::transport::https::HttpsError;
 use crate::transport::mta_sts::{self, Mode};
 
 pub(super) fn audit_mta_sts_policy(
@@ -17,10 +18,19 @@ pub(super) fn audit_mta_sts_policy(
     let response = match client.get(dns, &host, "/.well-known/mta-sts.txt", mta_sts::MAX_POLICY) {
         Ok(r) => r,
         Err(e) => {
+            // The fix depends on what failed: the certificate, or reaching the host at all.
+            let fix = match &e {
+                HttpsError::Deadline { .. }
+                | HttpsError::Connect { .. }
+                | HttpsError::NoAddress { .. } => {
+                    "make the mta-sts host reachable on port 443 and answer promptly"
+                }
+                _ => "serve the policy over HTTPS with a certificate valid for the mta-sts host",
+            };
             f.error(
                 "mta-sts.policy-fetch-failed",
                 format!("{url}: {e}"),
-                Some("serve the policy over HTTPS with a certificate valid for the mta-sts host"),
+                Some(fix),
             );
             return None;
         }

@@ -34,9 +34,7 @@ pub(super) fn audit_probe(
         let p = starttls::probe(dns, &t.mx, &t.parsed, &cfg);
         let mx = &t.mx;
         if let Some(e) = &p.error {
-            if p.address.is_some()
-                && (e.starts_with("TLS") || e.contains("STARTTLS") || e.contains("certificate"))
-            {
+            if p.address.is_some() && e.is_tls_failure() {
                 f.error(
                     "probe.tls-failed",
                     format!("{mx}: {e}"),

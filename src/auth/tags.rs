@@ -1,5 +1,19 @@
 //! RFC 6376 §3.2 tag=value lists, shared by DKIM-Signature, DKIM key records, ARC headers and
 //! DMARC records.
+//!
+//! A tag list comes from the attacker (a header field, a TXT record), so parsing is linear in
+//! its length and the list is bounded in size and in tag count: a signature cannot buy CPU
+//! time with a megabyte of tags.
+
+use std::collections::HashSet;
+
+/// The longest tag list accepted, in octets. A real DKIM-Signature (even with a long `h=` list
+/// and an 8192-bit `b=`) is a few KiB; a TXT record is at most 64 KiB.
+pub const MAX_TAG_LIST_OCTETS: usize = 64 * 1024;
+
+/// The most tags accepted in one list. RFC 6376 defines 14 DKIM-Signature tags and unknown ones
+/// must be ignored, so a list this long is an attack, not an extension.
+pub const MAX_TAGS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagList {
@@ -16,36 +30,58 @@ pub enum TagError {
     Duplicate(String),
     #[error("empty tag between ';' separators")]
     Empty,
+    #[error("the tag list is {octets} octets long, over the {limit}-octet limit")]
+    TooLong { octets: usize, limit: usize },
+    #[error("the tag list has more than {limit} tags")]
+    TooManyTags { limit: usize },
 }
 
 fn is_wsp(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
+/// At most this many characters of a bad tag are quoted in an error (the rest is the attacker's).
+const QUOTED: usize = 64;
+
+fn quoted(s: &str) -> String {
+    s.chars().take(QUOTED).collect()
+}
+
 impl TagList {
     /// Tag names are kept as written (case matters in DKIM); values trimmed of surrounding
     /// white space, inner white space kept (callers that decode base64 strip it).
     pub fn parse(text: &str) -> Result<TagList, TagError> {
+        if text.len() > MAX_TAG_LIST_OCTETS {
+            return Err(TagError::TooLong {
+                octets: text.len(),
+                limit: MAX_TAG_LIST_OCTETS,
+            });
+        }
         let mut tags: Vec<(String, String)> = Vec::new();
-        let parts: Vec<&str> = text.split(';').collect();
-        for (i, part) in parts.iter().enumerate() {
+        // One set of the names seen: the duplicate check stays linear in the tag count.
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut parts = text.split(';').peekable();
+        while let Some(part) = parts.next() {
             if part.trim_matches(is_wsp).is_empty() {
                 // A single trailing ';' is allowed; an empty tag in the middle is not.
-                if i + 1 == parts.len() {
+                if parts.peek().is_none() {
                     continue;
                 }
                 return Err(TagError::Empty);
             }
+            if tags.len() == MAX_TAGS {
+                return Err(TagError::TooManyTags { limit: MAX_TAGS });
+            }
             let Some((name, value)) = part.split_once('=') else {
-                return Err(TagError::NoEquals(part.trim_matches(is_wsp).to_string()));
+                return Err(TagError::NoEquals(quoted(part.trim_matches(is_wsp))));
             };
             let name = name.trim_matches(is_wsp);
             let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
-                return Err(TagError::BadName(name.to_string()));
+                return Err(TagError::BadName(quoted(name)));
             }
-            if tags.iter().any(|(n, _)| n == name) {
+            if !seen.insert(name) {
                 return Err(TagError::Duplicate(name.to_string()));
             }
             tags.push((name.to_string(), value.trim_matches(is_wsp).to_string()));
@@ -92,5 +128,24 @@ mod tests {
             Err(TagError::Duplicate("a".into()))
         );
         assert!(TagList::parse("a=1;;b=2").is_err());
+    }
+
+    #[test]
+    fn size_and_count_are_bounded() {
+        let many: String = (0..=MAX_TAGS).map(|i| format!("t{i}=x;")).collect();
+        assert_eq!(
+            TagList::parse(&many),
+            Err(TagError::TooManyTags { limit: MAX_TAGS })
+        );
+        let just: String = (0..MAX_TAGS).map(|i| format!("t{i}=x;")).collect();
+        assert_eq!(TagList::parse(&just).map(|t| t.tags.len()), Ok(MAX_TAGS));
+        let long = format!("a={}", "x".repeat(MAX_TAG_LIST_OCTETS));
+        assert!(matches!(
+            TagList::parse(&long),
+            Err(TagError::TooLong { .. })
+        ));
+        // A bad name is quoted short, whatever its length.
+        let bad = format!("{}=1", "-".repeat(10_000));
+        assert!(matches!(TagList::parse(&bad), Err(TagError::BadName(n)) if n.len() == QUOTED));
     }
 }

@@ -1,6 +1,7 @@
 //! Batch inputs: mbox files (streamed), Maildir folders, folders of `.eml` files.
 
-use std::io::Read;
+use std::collections::HashSet;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// Why a batch input gave no message bytes.
@@ -15,6 +16,59 @@ pub enum ItemError {
     /// Reading failed part-way.
     #[error("read error: {0}")]
     Read(std::io::Error),
+    /// A FIFO, socket or device inside a folder: never opened (a FIFO would block forever).
+    #[error("skipped: {0}, not a regular file")]
+    NotRegular(FileKind),
+    /// A folder reached again through a symbolic link (a loop, or a second way in).
+    #[error("skipped: a folder already read (a symbolic link leads back to it)")]
+    Revisited,
+}
+
+impl ItemError {
+    /// A skipped entry is a note, not a failure to read an input.
+    pub fn is_skip(&self) -> bool {
+        matches!(self, ItemError::NotRegular(_) | ItemError::Revisited)
+    }
+}
+
+/// What a non-regular file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Fifo,
+    Socket,
+    Device,
+    Other,
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileKind::Fifo => "a FIFO",
+            FileKind::Socket => "a socket",
+            FileKind::Device => "a device",
+            FileKind::Other => "a special file",
+        })
+    }
+}
+
+impl FileKind {
+    fn of(t: std::fs::FileType) -> FileKind {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_fifo() {
+                return FileKind::Fifo;
+            }
+            if t.is_socket() {
+                return FileKind::Socket;
+            }
+            if t.is_block_device() || t.is_char_device() {
+                return FileKind::Device;
+            }
+        }
+        let _ = t;
+        FileKind::Other
+    }
 }
 
 /// One message found in a batch input.
@@ -31,31 +85,77 @@ pub struct Item {
 /// Whether to go on reading (the receiver may have stopped, or Ctrl-C was pressed).
 pub type Keep = bool;
 
+/// The longest piece of an mbox line read at once: a longer line is read in pieces, so memory
+/// stays within the message limit however long a line is.
+const MAX_LINE: usize = 64 * 1024;
+
 /// Walk batch inputs in a stable order, one message at a time: an mbox is streamed, never
-/// loaded whole, and a message over `limit` is reported without being kept.
+/// loaded whole, and a message over `limit` is reported without being kept. Each folder is read
+/// once (by device and inode), so symbolic links cannot make the walk loop; inside folders only
+/// regular files are opened. A path named on the command line is read whatever it is (a FIFO
+/// from `<(zcat archive.gz)` is meant).
 pub fn walk(paths: &[std::path::PathBuf], limit: u64, emit: &mut dyn FnMut(Item) -> Keep) {
+    let mut walker = Walker {
+        limit,
+        visited: HashSet::new(),
+    };
     for path in paths {
-        if !walk_path(path, limit, emit) {
+        if !walker.path(path, true, emit) {
             return;
         }
     }
 }
 
-fn unreadable(path: &Path, e: std::io::Error) -> Item {
+struct Walker {
+    limit: u64,
+    /// (device, inode) of every folder read.
+    visited: HashSet<(u64, u64)>,
+}
+
+fn item(path: &Path, bytes: Result<Vec<u8>, ItemError>) -> Item {
     Item {
         path: path.display().to_string(),
         offset: None,
         index: 0,
-        bytes: Err(ItemError::CannotOpen(e)),
+        bytes,
     }
 }
 
-fn walk_path(path: &Path, limit: u64, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return emit(unreadable(path, e)),
-    };
-    if meta.is_dir() {
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+impl Walker {
+    fn path(&mut self, path: &Path, named: bool, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return emit(item(path, Err(ItemError::CannotOpen(e)))),
+        };
+        if meta.is_dir() {
+            if let Some(id) = identity(&meta)
+                && !self.visited.insert(id)
+            {
+                return emit(item(path, Err(ItemError::Revisited)));
+            }
+            return self.folder(path, emit);
+        }
+        if !meta.is_file() && !named {
+            return emit(item(
+                path,
+                Err(ItemError::NotRegular(FileKind::of(meta.file_type()))),
+            ));
+        }
+        self.file(path, named, emit)
+    }
+
+    fn folder(&mut self, path: &Path, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
         let maildir = ["cur", "new"].iter().any(|d| path.join(d).is_dir());
         let dirs: Vec<std::path::PathBuf> = if maildir {
             ["cur", "new"]
@@ -69,7 +169,7 @@ fn walk_path(path: &Path, limit: u64, emit: &mut dyn FnMut(Item) -> Keep) -> Kee
         for dir in dirs {
             let mut entries: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
                 Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-                Err(e) => return emit(unreadable(&dir, e)),
+                Err(e) => return emit(item(&dir, Err(ItemError::CannotOpen(e)))),
             };
             entries.sort();
             for entry in entries {
@@ -84,43 +184,69 @@ fn walk_path(path: &Path, limit: u64, emit: &mut dyn FnMut(Item) -> Keep) -> Kee
                     || is_dir && !maildir
                     || name.ends_with(".eml")
                     || name.ends_with(".mbox");
-                if take && !name.starts_with('.') && !walk_path(&entry, limit, emit) {
+                if take && !name.starts_with('.') && !self.path(&entry, false, emit) {
                     return false;
                 }
             }
         }
-        return true;
+        true
     }
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return emit(unreadable(path, e)),
-    };
-    let mut head = [0u8; 5];
-    let n = file.read(&mut head).unwrap_or(0);
-    if &head[..n] == b"From " {
+
+    /// One open per file (a FIFO named on the command line can be read only once): the first
+    /// octets say whether it is an mbox.
+    fn file(&mut self, path: &Path, named: bool, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
-            Err(e) => return emit(unreadable(path, e)),
+            Err(e) => return emit(item(path, Err(ItemError::CannotOpen(e)))),
         };
-        return mbox(path, std::io::BufReader::new(file), limit, emit);
-    }
-    let bytes = match std::fs::File::open(path) {
-        Ok(f) => {
-            let mut buf = Vec::new();
-            match f.take(limit + 1).read_to_end(&mut buf) {
-                Ok(_) if buf.len() as u64 > limit => Err(ItemError::TooLarge(limit)),
-                Ok(_) => Ok(buf),
-                Err(e) => Err(ItemError::Read(e)),
-            }
+        // It may have been swapped for something else since it was looked at.
+        if !named
+            && let Ok(meta) = file.metadata()
+            && !meta.is_file()
+        {
+            return emit(item(
+                path,
+                Err(ItemError::NotRegular(FileKind::of(meta.file_type()))),
+            ));
         }
-        Err(e) => Err(ItemError::CannotOpen(e)),
-    };
-    emit(Item {
-        path: path.display().to_string(),
-        offset: None,
-        index: 0,
-        bytes,
-    })
+        let mut reader = std::io::BufReader::with_capacity(MAX_LINE, file);
+        let is_mbox = match reader.fill_buf() {
+            Ok(head) => head.starts_with(b"From "),
+            Err(e) => return emit(item(path, Err(ItemError::Read(e)))),
+        };
+        if is_mbox {
+            return mbox(path, reader, self.limit, emit);
+        }
+        let mut buf = Vec::new();
+        let bytes = match reader.take(self.limit + 1).read_to_end(&mut buf) {
+            Ok(_) if buf.len() as u64 > self.limit => Err(ItemError::TooLarge(self.limit)),
+            Ok(_) => Ok(buf),
+            Err(e) => Err(ItemError::Read(e)),
+        };
+        emit(item(path, bytes))
+    }
+}
+
+/// What the remaining pieces of a long mbox line are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rest {
+    /// A From_ line: not part of any message.
+    Envelope,
+    /// Message octets.
+    Data,
+}
+
+/// Add `data` to a message unless it is over `limit` already; once over, its octets are let go.
+fn add(bytes: &mut Vec<u8>, too_large: &mut bool, data: &[u8], limit: u64) {
+    if *too_large {
+        return;
+    }
+    if (bytes.len() + data.len()) as u64 > limit {
+        *too_large = true;
+        *bytes = Vec::new();
+        return;
+    }
+    bytes.extend_from_slice(data);
 }
 
 /// Split an mbox into messages at From_ lines. mboxrd quoting (`>From `, `>>From `) loses one
@@ -165,9 +291,15 @@ pub fn mbox(
         *index += 1;
         emit(item)
     };
+    // Inside a line longer than MAX_LINE: what the rest of it is.
+    let mut rest_of: Option<Rest> = None;
     loop {
         line.clear();
-        let n = match reader.read_until(b'\n', &mut line) {
+        let n = match reader
+            .by_ref()
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) => break,
             Ok(n) => n as u64,
             Err(e) => {
@@ -180,6 +312,21 @@ pub fn mbox(
                 });
             }
         };
+        let continues = !line.ends_with(b"\n");
+        if let Some(rest) = rest_of {
+            // The next piece of a long line: no From_, blank or field test applies to it.
+            offset += n;
+            if rest == Rest::Data
+                && let Some((_, bytes, too_large)) = current.as_mut()
+            {
+                add(bytes, too_large, &line, limit);
+            }
+            if !continues {
+                rest_of = None;
+            }
+            prev_blank = false;
+            continue;
+        }
         if line.starts_with(b"From ") && prev_blank {
             if !finish(current.take(), &mut index, emit) {
                 return false;
@@ -189,8 +336,10 @@ pub fn mbox(
             content_length = None;
             offset += n;
             prev_blank = false;
+            rest_of = continues.then_some(Rest::Envelope);
             continue;
         }
+        rest_of = continues.then_some(Rest::Data);
         offset += n;
         let blank = line == b"\n" || line == b"\r\n";
         let Some((_, bytes, too_large)) = current.as_mut() else {
@@ -215,13 +364,7 @@ pub fn mbox(
         {
             data = &line[1..];
         }
-        if !*too_large {
-            bytes.extend_from_slice(data);
-            if bytes.len() as u64 > limit {
-                *too_large = true;
-                bytes.clear();
-            }
-        }
+        add(bytes, too_large, data, limit);
         // mboxcl: the body is exactly Content-Length bytes, From_ lines and all.
         if blank
             && !in_headers
@@ -274,5 +417,36 @@ mod tests {
         let m = split(b"From a@b x\nContent-Length: 22\n\nFrom inside the body\n\nFrom c@d y\nSubject: 2\n\nz\n");
         assert_eq!(m.len(), 2, "{m:?}");
         assert_eq!(m[0], b"Content-Length: 22\n\nFrom inside the body\n");
+    }
+
+    #[test]
+    fn long_lines_are_read_in_pieces_and_kept_whole() {
+        let long = "x".repeat(3 * MAX_LINE + 7);
+        let data = format!(
+            "From {long}\nSubject: 1\n\n{long}\nFrom the body\n\nFrom c@d y\nSubject: 2\n\nz\n"
+        );
+        let m = split(data.as_bytes());
+        assert_eq!(
+            m.len(),
+            2,
+            "the long From_ line and body line split nothing"
+        );
+        assert_eq!(
+            m[0],
+            format!("Subject: 1\n\n{long}\nFrom the body\n").as_bytes()
+        );
+        // Over the limit: dropped as it is read, reported as too large.
+        let mut items = Vec::new();
+        mbox(
+            Path::new("t.mbox"),
+            std::io::Cursor::new(data.into_bytes()),
+            1000,
+            &mut |i| {
+                items.push(i.bytes.map(|b| b.len()));
+                true
+            },
+        );
+        assert!(matches!(items[0], Err(ItemError::TooLarge(1000))));
+        assert_eq!(items[1].as_ref().ok(), Some(&14));
     }
 }

@@ -26,13 +26,26 @@ pub struct Shard {
     pub n: u64,
 }
 
+/// Why a `--shard` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("expected K/N, e.g. 2/8")]
+    Shape,
+    #[error("bad K in {0:?}")]
+    BadK(String),
+    #[error("bad N in {0:?}")]
+    BadN(String),
+    #[error("{0:?}: need 1 <= K <= N")]
+    Range(String),
+}
+
 impl Shard {
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 2/8")?;
-        let k: u64 = k.trim().parse().map_err(|_| format!("bad K in {s:?}"))?;
-        let n: u64 = n.trim().parse().map_err(|_| format!("bad N in {s:?}"))?;
+    pub fn parse(s: &str) -> Result<Shard, ShardError> {
+        let (k, n) = s.split_once('/').ok_or(ShardError::Shape)?;
+        let k: u64 = k.trim().parse().map_err(|_| ShardError::BadK(s.into()))?;
+        let n: u64 = n.trim().parse().map_err(|_| ShardError::BadN(s.into()))?;
         if n == 0 || k == 0 || k > n {
-            return Err(format!("{s:?}: need 1 <= K <= N"));
+            return Err(ShardError::Range(s.into()));
         }
         Ok(Shard { k, n })
     }
@@ -88,6 +101,8 @@ pub struct Summary {
     pub reasons: BTreeMap<String, usize>,
     pub errors: usize,
     pub unreadable_inputs: usize,
+    /// Folder entries passed over: FIFOs, sockets, devices, folders reached a second time.
+    pub skipped: usize,
     pub interrupted: bool,
 }
 
@@ -97,6 +112,8 @@ struct Done {
     verdict: Option<AuthResult>,
     reasons: Vec<String>,
     unreadable: bool,
+    /// A folder entry passed over (not a regular file, a folder seen before): a note.
+    skipped: bool,
 }
 
 /// The part of a reason before its parenthesis, so that counts group.
@@ -139,12 +156,13 @@ fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool)
         Some(o) => format!("{}@{o}", item.path),
         None => item.path.clone(),
     };
-    let error = |e: &str, unreadable: bool| Done {
+    let error = |e: &str, unreadable: bool, skipped: bool| Done {
         seq,
         text: if human {
             format!(
-                "{}: ERROR {}\n",
+                "{}: {} {}\n",
                 crate::report::escape::term(&label),
+                if skipped { "SKIPPED" } else { "ERROR" },
                 crate::report::escape::term(e)
             )
         } else {
@@ -160,12 +178,13 @@ fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool)
         verdict: None,
         reasons: Vec::new(),
         unreadable,
+        skipped,
     };
     let bytes = match &item.bytes {
         Ok(b) => b,
         Err(e) => {
             let unreadable = matches!(e, ItemError::CannotOpen(_));
-            return error(&e.to_string(), unreadable);
+            return error(&e.to_string(), unreadable, e.is_skip());
         }
     };
     match check::check_message(bytes, dns, opts) {
@@ -191,9 +210,10 @@ fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool)
                 verdict: Some(report.verdict.result),
                 reasons: failure_reasons(&report),
                 unreadable: false,
+                skipped: false,
             }
         }
-        Err(e) => error(&format!("not a message: {e}"), false),
+        Err(e) => error(&format!("not a message: {e}"), false, false),
     }
 }
 
@@ -205,6 +225,9 @@ fn json_line<T: Serialize>(v: &T) -> String {
 }
 
 /// Run the batch, writing result lines to `out`; `progress` is told the count as it grows.
+///
+/// When `out` fails (a closed pipe: `batch ... | head -1`) the reader and the workers stop at
+/// once, without the summary, and the error is returned: nothing waits on a writer that is gone.
 pub fn run(
     cfg: &BatchConfig,
     dns: &Arc<Dns>,
@@ -222,12 +245,16 @@ pub fn run(
     let (item_tx, item_rx) = mpsc::sync_channel::<(usize, Item)>(jobs * 4);
     let item_rx = Arc::new(std::sync::Mutex::new(item_rx));
     let (done_tx, done_rx) = mpsc::channel::<Done>();
+    // Set when the output fails: the reader and the workers stop taking work.
+    let aborted_flag = AtomicBool::new(false);
+    let aborted = &aborted_flag;
+    let halted = || stop.load(Ordering::Relaxed) || aborted.load(Ordering::Relaxed);
     let mut summary = Summary::default();
     std::thread::scope(|s| -> std::io::Result<()> {
         s.spawn(move || {
             let mut seq = 0;
             mbox::walk(&cfg.paths, cfg.max_size, &mut |item| {
-                if stop.load(Ordering::Relaxed) {
+                if halted() {
                     return false;
                 }
                 if cfg.shard.is_some_and(|sh| !sh.takes(&item)) {
@@ -253,40 +280,68 @@ pub fn run(
                         Err(_) => return,
                     };
                     let Ok((seq, item)) = next else { return };
+                    // Ctrl-C finishes what is in flight; a dead output does not.
+                    if aborted.load(Ordering::Relaxed) {
+                        return;
+                    }
                     if tx.send(process(&item, seq, &dns, opts, cfg.human)).is_err() {
                         return;
                     }
                 }
             });
         }
+        // Only the workers hold the item queue now: once they stop, the reader's send fails.
+        drop(item_rx);
         drop(done_tx);
-        // Results arrive out of order; hold the early ones until their turn.
-        let mut pending: HashMap<usize, Done> = HashMap::new();
-        let mut next = 0;
-        for done in done_rx {
-            pending.insert(done.seq, done);
-            while let Some(d) = pending.remove(&next) {
-                out.write_all(d.text.as_bytes())?;
+        let written = write_in_order(done_rx, &token_tx, out, &mut summary, progress);
+        if written.is_err() {
+            aborted.store(true, Ordering::Relaxed);
+        }
+        // The reader may wait for a token: without a sender it wakes up and stops.
+        drop(token_tx);
+        written
+    })?;
+    summary.interrupted = stop.load(Ordering::Relaxed);
+    Ok(summary)
+}
+
+/// Results arrive out of order; the early ones wait for their turn. Each one written frees a
+/// place in the window for the reader. Returns at the first write error (`done` is dropped
+/// then, so the workers' next send fails and they stop).
+fn write_in_order(
+    done: mpsc::Receiver<Done>,
+    tokens: &mpsc::SyncSender<()>,
+    out: &mut dyn Write,
+    summary: &mut Summary,
+    progress: &dyn Fn(usize),
+) -> std::io::Result<()> {
+    let mut pending: HashMap<usize, Done> = HashMap::new();
+    let mut next = 0;
+    for d in done {
+        pending.insert(d.seq, d);
+        while let Some(d) = pending.remove(&next) {
+            out.write_all(d.text.as_bytes())?;
+            if d.skipped {
+                summary.skipped += 1;
+            } else {
                 summary.messages += 1;
                 match d.verdict {
                     Some(v) => *summary.verdicts.entry(v.word().to_string()).or_default() += 1,
                     None => summary.errors += 1,
                 }
-                if d.unreadable {
-                    summary.unreadable_inputs += 1;
-                }
-                for r in d.reasons {
-                    *summary.reasons.entry(r).or_default() += 1;
-                }
-                next += 1;
-                let _ = token_tx.try_send(());
-                progress(summary.messages);
             }
+            if d.unreadable {
+                summary.unreadable_inputs += 1;
+            }
+            for r in d.reasons {
+                *summary.reasons.entry(r).or_default() += 1;
+            }
+            next += 1;
+            let _ = tokens.try_send(());
+            progress(summary.messages);
         }
-        out.flush()
-    })?;
-    summary.interrupted = stop.load(Ordering::Relaxed);
-    Ok(summary)
+    }
+    out.flush()
 }
 
 /// The summary as text (stderr with JSON lines, the end of the human report otherwise).
@@ -301,6 +356,12 @@ pub fn summary_text(s: &Summary) -> String {
     }
     if s.errors > 0 {
         o.push_str(&format!("  {:<10} {}\n", "error", s.errors));
+    }
+    if s.skipped > 0 {
+        o.push_str(&format!(
+            "  {:<10} {} (not regular files, or folders reached twice)\n",
+            "skipped", s.skipped
+        ));
     }
     if !s.reasons.is_empty() {
         o.push_str("why messages did not pass:\n");

@@ -1,17 +1,24 @@
 //! A small HTTPS GET for MTA-STS policies: certificate verified (Mozilla roots plus
 //! `--ca-file`), no redirects followed (RFC 8461 §3.3), bounded in size and time. Addresses come
 //! from the DNS seam, or from `--connect-to HOST:PORT:ADDR:PORT` as in curl.
+//!
+//! Time is bounded per connection, not per read: connect, TLS handshake, request and response
+//! together get one deadline ([`Deadlined`]), so a server dripping one octet a second cannot
+//! keep the audit waiting. Size is bounded by the body limit plus a 16 KiB header allowance.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
-use crate::dns::{Dns, Rdata, RecordType, of_type};
+use crate::dns::{Dns, Failure, Rdata, RecordType, of_type};
+
+/// The response header may take this many octets beyond the body limit.
+const MAX_HEADER: usize = 16 * 1024;
 
 /// `--connect-to HOST:PORT:ADDR:PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,23 +29,33 @@ pub struct ConnectTo {
     pub addr_port: u16,
 }
 
+/// Why a `--connect-to` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectToError {
+    #[error("expected HOST:PORT:ADDR:PORT")]
+    Shape,
+    #[error("bad [IPv6] address")]
+    BadIpv6,
+    #[error("bad port {0:?}")]
+    BadPort(String),
+}
+
 impl ConnectTo {
-    pub fn parse(s: &str) -> Result<ConnectTo, String> {
+    pub fn parse(s: &str) -> Result<ConnectTo, ConnectToError> {
         // ADDR may be an IPv6 address in brackets.
-        let (left, addr_port) = s.rsplit_once(':').ok_or("expected HOST:PORT:ADDR:PORT")?;
+        let (left, addr_port) = s.rsplit_once(':').ok_or(ConnectToError::Shape)?;
         let (left, addr) = if let Some(rest) = left.strip_suffix(']') {
-            let (l, a) = rest.rsplit_once(":[").ok_or("bad [IPv6] address")?;
+            let (l, a) = rest.rsplit_once(":[").ok_or(ConnectToError::BadIpv6)?;
             (l, a.to_string())
         } else {
-            let (l, a) = left
-                .rsplit_once(':')
-                .ok_or("expected HOST:PORT:ADDR:PORT")?;
+            let (l, a) = left.rsplit_once(':').ok_or(ConnectToError::Shape)?;
             (l, a.to_string())
         };
-        let (host, port) = left
-            .rsplit_once(':')
-            .ok_or("expected HOST:PORT:ADDR:PORT")?;
-        let num = |p: &str| p.parse::<u16>().map_err(|_| format!("bad port {p:?}"));
+        let (host, port) = left.rsplit_once(':').ok_or(ConnectToError::Shape)?;
+        let num = |p: &str| {
+            p.parse::<u16>()
+                .map_err(|_| ConnectToError::BadPort(p.to_string()))
+        };
         Ok(ConnectTo {
             host: crate::dns::name::normalize(host),
             port: num(port)?,
@@ -46,6 +63,152 @@ impl ConnectTo {
             addr_port: num(addr_port)?,
         })
     }
+}
+
+/// A TCP stream under one total deadline: each read and write waits at most until the
+/// deadline, so the whole exchange ends by then however the peer paces its octets.
+pub(crate) struct Deadlined {
+    tcp: TcpStream,
+    until: Instant,
+}
+
+impl Deadlined {
+    /// Connect to the first address that answers, all attempts within the deadline.
+    pub(crate) fn connect(
+        addrs: &[SocketAddr],
+        until: Instant,
+    ) -> Result<Deadlined, Vec<(SocketAddr, std::io::Error)>> {
+        let mut errors = Vec::new();
+        for a in addrs {
+            let Some(left) = left(until) else {
+                errors.push((*a, deadline_error()));
+                break;
+            };
+            match TcpStream::connect_timeout(a, left) {
+                Ok(tcp) => return Ok(Deadlined { tcp, until }),
+                Err(e) => errors.push((*a, e)),
+            }
+        }
+        Err(errors)
+    }
+
+    /// Whether the deadline has passed (an error after it is the deadline's doing).
+    pub(crate) fn expired(&self) -> bool {
+        left(self.until).is_none()
+    }
+}
+
+/// Time left before `until`, None once it has passed (a zero timeout would mean "none").
+fn left(until: Instant) -> Option<Duration> {
+    until
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+}
+
+fn deadline_error() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the connection's total deadline passed",
+    )
+}
+
+impl Read for Deadlined {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = left(self.until).ok_or_else(deadline_error)?;
+        self.tcp.set_read_timeout(Some(left))?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Deadlined {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = left(self.until).ok_or_else(deadline_error)?;
+        self.tcp.set_write_timeout(Some(left))?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+/// Why a policy fetch failed. The variant says what went wrong (the audit tells a server's TLS
+/// fault from an unreachable one by it); `Display` is the reason users read.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpsError {
+    #[error("{host} has no address ({})", cause.map_or_else(|| "no records".to_string(), |f| f.to_string()))]
+    NoAddress {
+        host: String,
+        cause: Option<Failure>,
+    },
+    #[error("cannot connect to {host}: {}", attempts_text(attempts))]
+    Connect {
+        host: String,
+        attempts: Vec<(SocketAddr, std::io::Error)>,
+    },
+    #[error("bad host name {host}: {source}")]
+    BadHostName {
+        host: String,
+        source: rustls::pki_types::InvalidDnsNameError,
+    },
+    /// The handshake or the request failed; a certificate problem is a [`rustls::Error`] inside.
+    #[error("TLS with {host} failed: {source}")]
+    Tls {
+        host: String,
+        source: std::io::Error,
+    },
+    #[error("reading from {host} failed: {source}")]
+    Read {
+        host: String,
+        source: std::io::Error,
+    },
+    #[error("{host} did not complete the exchange within {}s (connect, TLS, request and response together)", limit.as_secs_f64())]
+    Deadline { host: String, limit: Duration },
+    #[error("the response has no complete header")]
+    NoHeader,
+    #[error("the response header is over {limit} octets")]
+    HeaderTooLong { limit: usize },
+    #[error("bad status line {0:?}")]
+    BadStatus(String),
+    #[error("the body is {len} octets (limit {limit})")]
+    BodyLength { len: usize, limit: usize },
+    #[error("the body is over the {limit}-octet limit")]
+    BodyTooLarge { limit: usize },
+    #[error("bad chunked body: {0}")]
+    Chunked(&'static str),
+    #[error("TLS set-up failed: {0}")]
+    Setup(rustls::Error),
+}
+
+fn attempts_text(attempts: &[(SocketAddr, std::io::Error)]) -> String {
+    attempts
+        .iter()
+        .map(|(a, e)| format!("{a}: {e}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Why `--ca-file` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RootsError {
+    #[error("cannot read --ca-file {path}: {source}")]
+    Read {
+        path: String,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("--ca-file {path} holds no PEM certificate")]
+    Empty { path: String },
+    #[error("--ca-file {path}: {source}")]
+    Bad { path: String, source: rustls::Error },
+}
+
+/// Why the HTTPS client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Roots(#[from] RootsError),
+    #[error("TLS set-up failed: {0}")]
+    Setup(#[from] rustls::Error),
 }
 
 pub struct HttpsClient {
@@ -71,16 +234,16 @@ impl Response {
 }
 
 impl HttpsClient {
+    /// `timeout` is the total for one fetch: connect, TLS, request and response.
     pub fn new(
         ca_file: Option<&std::path::Path>,
         connect_to: Vec<ConnectTo>,
         timeout: Duration,
-    ) -> Result<HttpsClient, String> {
+    ) -> Result<HttpsClient, ClientError> {
         let roots = root_store(ca_file)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(HttpsClient {
@@ -90,7 +253,7 @@ impl HttpsClient {
         })
     }
 
-    fn addresses(&self, dns: &Dns, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    fn addresses(&self, dns: &Dns, host: &str, port: u16) -> Result<Vec<SocketAddr>, HttpsError> {
         if let Some(c) = self
             .connect_to
             .iter()
@@ -99,31 +262,9 @@ impl HttpsClient {
             if let Ok(ip) = c.addr.parse::<IpAddr>() {
                 return Ok(vec![SocketAddr::new(ip, c.addr_port)]);
             }
-            return self.resolve(dns, &c.addr, c.addr_port);
+            return resolve(dns, &c.addr, c.addr_port);
         }
-        self.resolve(dns, host, port)
-    }
-
-    fn resolve(&self, dns: &Dns, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
-        let mut out = Vec::new();
-        let mut last = None;
-        for rtype in [RecordType::A, RecordType::Aaaa] {
-            match dns.query(host, rtype) {
-                Ok(r) => out.extend(of_type(&r, rtype).filter_map(|d| match d {
-                    Rdata::A(a) => Some(SocketAddr::new(IpAddr::V4(*a), port)),
-                    Rdata::Aaaa(a) => Some(SocketAddr::new(IpAddr::V6(*a), port)),
-                    _ => None,
-                })),
-                Err(e) => last = Some(e),
-            }
-        }
-        if out.is_empty() {
-            return Err(format!(
-                "{host} has no address ({})",
-                last.map_or("no records".into(), |e| e.to_string())
-            ));
-        }
-        Ok(out)
+        resolve(dns, host, port)
     }
 
     /// GET `https://host/path`, reading at most `max_body` body octets.
@@ -133,40 +274,44 @@ impl HttpsClient {
         host: &str,
         path: &str,
         max_body: usize,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, HttpsError> {
         let addrs = self.addresses(dns, host, 443)?;
-        let mut errors = Vec::new();
-        let tcp = addrs
-            .iter()
-            .find_map(|a| match TcpStream::connect_timeout(a, self.timeout) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    errors.push(format!("{a}: {e}"));
-                    None
-                }
-            })
-            .ok_or_else(|| format!("cannot connect to {host}: {}", errors.join("; ")))?;
-        tcp.set_read_timeout(Some(self.timeout))
-            .map_err(|e| e.to_string())?;
-        tcp.set_write_timeout(Some(self.timeout))
-            .map_err(|e| e.to_string())?;
-        let name = ServerName::try_from(host.to_string())
-            .map_err(|e| format!("bad host name {host}: {e}"))?;
+        let until = Instant::now() + self.timeout;
+        let tcp = Deadlined::connect(&addrs, until).map_err(|attempts| HttpsError::Connect {
+            host: host.to_string(),
+            attempts,
+        })?;
+        let name =
+            ServerName::try_from(host.to_string()).map_err(|source| HttpsError::BadHostName {
+                host: host.to_string(),
+                source,
+            })?;
         let conn =
-            rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
+            rustls::ClientConnection::new(self.config.clone(), name).map_err(HttpsError::Setup)?;
         let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let deadline = |tls: &rustls::StreamOwned<_, Deadlined>| {
+            tls.sock.expired().then(|| HttpsError::Deadline {
+                host: host.to_string(),
+                limit: self.timeout,
+            })
+        };
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mailverdict/{}\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
             env!("CARGO_PKG_VERSION")
         );
-        tls.write_all(request.as_bytes())
-            .map_err(|e| format!("TLS with {host} failed: {e}"))?;
+        if let Err(source) = tls.write_all(request.as_bytes()) {
+            return Err(deadline(&tls).unwrap_or(HttpsError::Tls {
+                host: host.to_string(),
+                source,
+            }));
+        }
         // Headers plus the body limit, plus one octet to see that the limit was passed.
-        let limit = max_body + 16 * 1024 + 1;
+        let limit = max_body + MAX_HEADER + 1;
         let mut raw = Vec::new();
         let mut chunk = [0u8; 8192];
         loop {
-            match tls.read(&mut chunk) {
+            let room = (limit - raw.len()).min(chunk.len());
+            match tls.read(&mut chunk[..room]) {
                 Ok(0) => break,
                 Ok(n) => {
                     raw.extend_from_slice(&chunk[..n]);
@@ -176,42 +321,75 @@ impl HttpsClient {
                 }
                 // Servers that close without close_notify: what was read is what was sent.
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
-                Err(e) => return Err(format!("reading from {host} failed: {e}")),
+                Err(source) => {
+                    return Err(deadline(&tls).unwrap_or(HttpsError::Read {
+                        host: host.to_string(),
+                        source,
+                    }));
+                }
             }
         }
         parse_response(&raw, max_body)
     }
 }
 
+fn resolve(dns: &Dns, host: &str, port: u16) -> Result<Vec<SocketAddr>, HttpsError> {
+    let mut out = Vec::new();
+    let mut last = None;
+    for rtype in [RecordType::A, RecordType::Aaaa] {
+        match dns.query(host, rtype) {
+            Ok(r) => out.extend(of_type(&r, rtype).filter_map(|d| match d {
+                Rdata::A(a) => Some(SocketAddr::new(IpAddr::V4(*a), port)),
+                Rdata::Aaaa(a) => Some(SocketAddr::new(IpAddr::V6(*a), port)),
+                _ => None,
+            })),
+            Err(e) => last = Some(e),
+        }
+    }
+    if out.is_empty() {
+        return Err(HttpsError::NoAddress {
+            host: host.to_string(),
+            cause: last,
+        });
+    }
+    Ok(out)
+}
+
 /// Mozilla's roots plus the PEM certificates of `--ca-file`.
-pub fn root_store(ca_file: Option<&std::path::Path>) -> Result<RootCertStore, String> {
+pub fn root_store(ca_file: Option<&std::path::Path>) -> Result<RootCertStore, RootsError> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_file {
+        let shown = || path.display().to_string();
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            .and_then(|certs| certs.collect::<Result<_, _>>())
+            .map_err(|source| RootsError::Read {
+                path: shown(),
+                source,
+            })?;
         if certs.is_empty() {
-            return Err(format!(
-                "--ca-file {} holds no PEM certificate",
-                path.display()
-            ));
+            return Err(RootsError::Empty { path: shown() });
         }
         for c in certs {
-            roots
-                .add(c)
-                .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            roots.add(c).map_err(|source| RootsError::Bad {
+                path: shown(),
+                source,
+            })?;
         }
     }
     Ok(roots)
 }
 
-fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("the response has no complete header")?;
+fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, HttpsError> {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Err(if raw.len() > max_body + MAX_HEADER {
+            HttpsError::HeaderTooLong {
+                limit: max_body + MAX_HEADER,
+            }
+        } else {
+            HttpsError::NoHeader
+        });
+    };
     let head = String::from_utf8_lossy(&raw[..split]);
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -219,7 +397,7 @@ fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+        .ok_or_else(|| HttpsError::BadStatus(status_line.chars().take(200).collect()))?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
@@ -240,34 +418,41 @@ fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
         .and_then(|l| l.parse::<usize>().ok())
     {
         if len > max_body {
-            return Err(format!("the body is {len} octets (limit {max_body})"));
+            return Err(HttpsError::BodyLength {
+                len,
+                limit: max_body,
+            });
         }
         body.truncate(len);
     }
     if body.len() > max_body {
-        return Err(format!("the body is over the {max_body}-octet limit"));
+        return Err(HttpsError::BodyTooLarge { limit: max_body });
     }
     response.body = body;
     Ok(response)
 }
 
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, HttpsError> {
     let mut out = Vec::new();
     loop {
         let line_end = data
             .windows(2)
             .position(|w| w == b"\r\n")
-            .ok_or("truncated chunked body")?;
+            .ok_or(HttpsError::Chunked("truncated"))?;
         let size_text = String::from_utf8_lossy(&data[..line_end]);
         let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+            .map_err(|_| HttpsError::Chunked("bad chunk size"))?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Ok(out);
         }
-        let chunk = data.get(..size).ok_or("truncated chunk")?;
+        let chunk = data
+            .get(..size)
+            .ok_or(HttpsError::Chunked("truncated chunk"))?;
         out.extend_from_slice(chunk);
-        data = data.get(size + 2..).ok_or("truncated chunk")?;
+        data = data
+            .get(size.saturating_add(2)..)
+            .ok_or(HttpsError::Chunked("truncated chunk"))?;
     }
 }
 
@@ -284,7 +469,11 @@ mod tests {
         );
         let c = ConnectTo::parse("h:443:[::1]:9").expect("v6");
         assert_eq!(c.addr, "::1");
-        assert!(ConnectTo::parse("nope").is_err());
+        assert_eq!(ConnectTo::parse("nope"), Err(ConnectToError::Shape));
+        assert_eq!(
+            ConnectTo::parse("h:x:1.2.3.4:9"),
+            Err(ConnectToError::BadPort("x".into()))
+        );
     }
 
     #[test]
@@ -294,6 +483,31 @@ mod tests {
         assert_eq!((r.status, r.body.as_slice()), (200, b"abc".as_slice()));
         let r = parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", 100).expect("chunked");
         assert_eq!(r.body, b"abcde");
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", 100).is_err());
+        assert!(matches!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", 100),
+            Err(HttpsError::BodyLength {
+                len: 500,
+                limit: 100
+            })
+        ));
+        let endless = [b"HTTP/1.1 200 OK\r\nX: ".as_slice(), &[b'a'; 20_000]].concat();
+        assert!(matches!(
+            parse_response(&endless, 100),
+            Err(HttpsError::HeaderTooLong { .. })
+        ));
+    }
+
+    /// A peer that accepts and then sends nothing: the read ends at the deadline, not later.
+    #[test]
+    fn deadline_bounds_a_silent_peer() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let started = Instant::now();
+        let mut s =
+            Deadlined::connect(&[addr], started + Duration::from_millis(300)).expect("connects");
+        let mut buf = [0u8; 1];
+        assert!(s.read(&mut buf).is_err());
+        assert!(s.expired() && started.elapsed() < Duration::from_secs(3));
+        drop(listener);
     }
 }

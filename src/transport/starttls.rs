@@ -2,17 +2,17 @@
 //! presents: TLS version and cipher, the certificate chain against the TLSA records (DANE-EE
 //! and DANE-TA), WebPKI validity for the MX name (what MTA-STS requires), and expiry.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 
-use super::https::ConnectTo;
+use super::https::{ConnectTo, Deadlined, RootsError};
 use super::x509;
 use crate::dns::{Dns, Rdata, RecordType, of_type};
 
@@ -30,7 +30,106 @@ pub struct Probe {
     pub dane: Option<String>,
     pub dane_match: Option<bool>,
     pub not_after: Option<i64>,
-    pub error: Option<String>,
+    /// Why the probe stopped early (JSON: its reason text).
+    #[serde(serialize_with = "as_text")]
+    pub error: Option<ProbeError>,
+}
+
+fn as_text<S: serde::Serializer>(e: &Option<ProbeError>, s: S) -> Result<S::Ok, S::Error> {
+    match e {
+        Some(e) => s.serialize_some(&e.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// The longest SMTP reply line read (RFC 5321 §4.5.3.1.5 allows 512 octets; some servers send
+/// longer EHLO lines), and the most lines in one reply.
+const MAX_REPLY_LINE: usize = 4096;
+const MAX_REPLY_LINES: usize = 100;
+
+/// Where in the conversation a probe was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Greeting,
+    Ehlo,
+    StartTls,
+    Handshake,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::Greeting => "the greeting",
+            Stage::Ehlo => "the EHLO reply",
+            Stage::StartTls => "the STARTTLS reply",
+            Stage::Handshake => "the TLS handshake",
+        })
+    }
+}
+
+/// Why a probe stopped. The variant tells a server's TLS fault ([`ProbeError::is_tls_failure`])
+/// from a server that could not be reached or talked to; `Display` is the reason users read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProbeError {
+    #[error("{host} has no address")]
+    NoAddress { host: String },
+    #[error("--connect-to address {0} is not an IP")]
+    ConnectToNotIp(String),
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        addr: SocketAddr,
+        source: Arc<std::io::Error>,
+    },
+    #[error("no answer within {}s (the whole conversation's deadline) during {stage}", limit.as_secs_f64())]
+    Deadline { stage: Stage, limit: Duration },
+    #[error("reading {stage} failed: {source}")]
+    Io {
+        stage: Stage,
+        source: Arc<std::io::Error>,
+    },
+    #[error("connection closed during {0}")]
+    Closed(Stage),
+    #[error("{stage} has a line over {MAX_REPLY_LINE} octets")]
+    LineTooLong { stage: Stage },
+    #[error("{stage} has over {MAX_REPLY_LINES} lines")]
+    TooManyLines { stage: Stage },
+    #[error("not an SMTP reply in {stage}: {line:?}")]
+    NotSmtp { stage: Stage, line: String },
+    #[error("greeting {0}, not 220")]
+    Greeting(u16),
+    #[error("EHLO answered {0}")]
+    Ehlo(u16),
+    #[error("STARTTLS answered {0}")]
+    StartTls(u16),
+    #[error("TLS handshake failed: {0}")]
+    Handshake(Arc<std::io::Error>),
+    #[error("the server presented no certificate")]
+    NoCertificate,
+    #[error("bad host name {0}")]
+    BadHostName(String),
+    #[error("TLS set-up failed: {0}")]
+    Setup(rustls::Error),
+    #[error("certificate verifier set-up failed: {0}")]
+    Verifier(Arc<rustls::client::VerifierBuilderError>),
+    #[error(transparent)]
+    Roots(Arc<RootsError>),
+}
+
+impl ProbeError {
+    /// The server was reached and its STARTTLS or TLS went wrong (an error of the server's
+    /// configuration); every other failure may be the network between us and it.
+    pub fn is_tls_failure(&self) -> bool {
+        matches!(
+            self,
+            ProbeError::StartTls(_)
+                | ProbeError::Handshake(_)
+                | ProbeError::NoCertificate
+                | ProbeError::Deadline {
+                    stage: Stage::Handshake,
+                    ..
+                }
+        )
+    }
 }
 
 /// Accepts any chain and keeps it: the checks are made afterwards, and reported, not refused.
@@ -91,40 +190,81 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
-/// Read one SMTP reply (all its lines); returns the code and the text lines.
-fn reply(reader: &mut impl BufRead) -> Result<(u16, Vec<String>), String> {
-    let mut lines = Vec::new();
-    loop {
-        let mut line = String::new();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| format!("reading the SMTP reply: {e}"))?;
-        if n == 0 {
-            return Err("connection closed".into());
+/// Reads a conversation under one deadline: an error after it is reported as the deadline's.
+struct Conversation {
+    reader: BufReader<Deadlined>,
+    until: Instant,
+    limit: Duration,
+}
+
+impl Conversation {
+    fn fail(&self, stage: Stage, e: std::io::Error) -> ProbeError {
+        if Instant::now() >= self.until {
+            ProbeError::Deadline {
+                stage,
+                limit: self.limit,
+            }
+        } else {
+            ProbeError::Io {
+                stage,
+                source: Arc::new(e),
+            }
         }
-        if lines.len() > 100 || line.len() > 4096 {
-            return Err("SMTP reply too long".into());
-        }
-        let line = line.trim_end().to_string();
-        let code: u16 = line
-            .get(..3)
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| format!("not an SMTP reply: {line:?}"))?;
-        let more = line.as_bytes().get(3) == Some(&b'-');
-        lines.push(line.get(4..).unwrap_or("").to_string());
-        if !more {
-            return Ok((code, lines));
+    }
+
+    fn send(&mut self, stage: Stage, line: &[u8]) -> Result<(), ProbeError> {
+        self.reader
+            .get_mut()
+            .write_all(line)
+            .map_err(|e| self.fail(stage, e))
+    }
+
+    /// Read one SMTP reply (all its lines); returns the code and the text lines. Each line is
+    /// read at most MAX_REPLY_LINE octets far, so a reply that never ends a line costs nothing.
+    fn reply(&mut self, stage: Stage) -> Result<(u16, Vec<String>), ProbeError> {
+        let mut lines = Vec::new();
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            let cap = MAX_REPLY_LINE as u64 + 1;
+            let n = match self.reader.by_ref().take(cap).read_until(b'\n', &mut raw) {
+                Ok(n) => n,
+                Err(e) => return Err(self.fail(stage, e)),
+            };
+            if n == 0 {
+                return Err(ProbeError::Closed(stage));
+            }
+            if raw.len() > MAX_REPLY_LINE {
+                return Err(ProbeError::LineTooLong { stage });
+            }
+            if lines.len() == MAX_REPLY_LINES {
+                return Err(ProbeError::TooManyLines { stage });
+            }
+            let text = String::from_utf8_lossy(&raw);
+            let line = text.trim_end();
+            let code: u16 =
+                line.get(..3)
+                    .and_then(|c| c.parse().ok())
+                    .ok_or_else(|| ProbeError::NotSmtp {
+                        stage,
+                        line: line.chars().take(200).collect(),
+                    })?;
+            let more = line.as_bytes().get(3) == Some(&b'-');
+            lines.push(line.get(4..).unwrap_or("").to_string());
+            if !more {
+                return Ok((code, lines));
+            }
         }
     }
 }
 
-fn target(dns: &Dns, host: &str, connect_to: &[ConnectTo]) -> Result<SocketAddr, String> {
+fn target(dns: &Dns, host: &str, connect_to: &[ConnectTo]) -> Result<SocketAddr, ProbeError> {
     if let Some(c) = connect_to.iter().find(|c| c.host == host && c.port == 25) {
         return c
             .addr
             .parse::<IpAddr>()
             .map(|ip| SocketAddr::new(ip, c.addr_port))
-            .map_err(|_| format!("--connect-to address {} is not an IP", c.addr));
+            .map_err(|_| ProbeError::ConnectToNotIp(c.addr.clone()));
     }
     for rtype in [RecordType::A, RecordType::Aaaa] {
         if let Ok(r) = dns.query(host, rtype)
@@ -137,7 +277,9 @@ fn target(dns: &Dns, host: &str, connect_to: &[ConnectTo]) -> Result<SocketAddr,
             return Ok(SocketAddr::new(ip, 25));
         }
     }
-    Err(format!("{host} has no address"))
+    Err(ProbeError::NoAddress {
+        host: host.to_string(),
+    })
 }
 
 /// DANE-EE (usage 3) against the end-entity certificate, DANE-TA (usage 2) against the others.
@@ -185,6 +327,7 @@ pub fn dane_match(chain: &[CertificateDer<'_>], tlsa: &[(u8, u8, u8, Vec<u8>)]) 
 pub struct ProbeConfig<'a> {
     pub connect_to: &'a [ConnectTo],
     pub ca_file: Option<&'a std::path::Path>,
+    /// The total for one probe: connect, greeting, EHLO, STARTTLS and the handshake.
     pub timeout: Duration,
     pub now: i64,
 }
@@ -206,41 +349,43 @@ fn run(
     tlsa: &[(u8, u8, u8, Vec<u8>)],
     cfg: &ProbeConfig,
     out: &mut Probe,
-) -> Result<(), String> {
+) -> Result<(), ProbeError> {
     let addr = target(dns, host, cfg.connect_to)?;
     out.address = Some(addr.to_string());
-    let tcp = TcpStream::connect_timeout(&addr, cfg.timeout)
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    tcp.set_read_timeout(Some(cfg.timeout))
-        .map_err(|e| e.to_string())?;
-    tcp.set_write_timeout(Some(cfg.timeout))
-        .map_err(|e| e.to_string())?;
-    let mut reader = BufReader::new(tcp.try_clone().map_err(|e| e.to_string())?);
-    let mut writer = tcp;
-    let (code, _) = reply(&mut reader)?;
+    let until = Instant::now() + cfg.timeout;
+    let tcp = Deadlined::connect(&[addr], until).map_err(|mut errors| ProbeError::Connect {
+        addr,
+        source: Arc::new(
+            errors
+                .pop()
+                .map_or_else(|| std::io::Error::other("no attempt made"), |(_, e)| e),
+        ),
+    })?;
+    let mut talk = Conversation {
+        reader: BufReader::new(tcp),
+        until,
+        limit: cfg.timeout,
+    };
+    let (code, _) = talk.reply(Stage::Greeting)?;
     if code != 220 {
-        return Err(format!("greeting {code}, not 220"));
+        return Err(ProbeError::Greeting(code));
     }
-    writer
-        .write_all(b"EHLO mailverdict.invalid\r\n")
-        .map_err(|e| e.to_string())?;
-    let (code, lines) = reply(&mut reader)?;
+    talk.send(Stage::Ehlo, b"EHLO mailverdict.invalid\r\n")?;
+    let (code, lines) = talk.reply(Stage::Ehlo)?;
     if code != 250 {
-        return Err(format!("EHLO answered {code}"));
+        return Err(ProbeError::Ehlo(code));
     }
     out.starttls = lines
         .iter()
         .any(|l| l.trim().eq_ignore_ascii_case("STARTTLS"));
     if !out.starttls {
-        let _ = writer.write_all(b"QUIT\r\n");
+        let _ = talk.send(Stage::Ehlo, b"QUIT\r\n");
         return Ok(());
     }
-    writer
-        .write_all(b"STARTTLS\r\n")
-        .map_err(|e| e.to_string())?;
-    let (code, _) = reply(&mut reader)?;
+    talk.send(Stage::StartTls, b"STARTTLS\r\n")?;
+    let (code, _) = talk.reply(Stage::StartTls)?;
     if code != 220 {
-        return Err(format!("STARTTLS answered {code}"));
+        return Err(ProbeError::StartTls(code));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let recorder = Arc::new(Recorder {
@@ -249,17 +394,28 @@ fn run(
     });
     let config = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(ProbeError::Setup)?
         .dangerous()
         .with_custom_certificate_verifier(recorder.clone())
         .with_no_client_auth();
-    let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
+    let name =
+        ServerName::try_from(host.to_string()).map_err(|_| ProbeError::BadHostName(host.into()))?;
     let mut conn =
-        rustls::ClientConnection::new(Arc::new(config), name.clone()).map_err(|e| e.to_string())?;
-    let mut sock = reader.into_inner();
+        rustls::ClientConnection::new(Arc::new(config), name.clone()).map_err(ProbeError::Setup)?;
+    // Octets the server sent after its 220 belong to the TLS stream; a server that pipelines
+    // them is broken, and rustls reports the garbage as a handshake failure.
+    let mut sock = talk.reader.into_inner();
     while conn.is_handshaking() {
-        conn.complete_io(&mut sock)
-            .map_err(|e| format!("TLS handshake failed: {e}"))?;
+        if let Err(e) = conn.complete_io(&mut sock) {
+            return Err(if sock.expired() {
+                ProbeError::Deadline {
+                    stage: Stage::Handshake,
+                    limit: cfg.timeout,
+                }
+            } else {
+                ProbeError::Handshake(Arc::new(e))
+            });
+        }
     }
     out.tls_version = conn
         .protocol_version()
@@ -269,15 +425,16 @@ fn run(
         .map(|c| format!("{:?}", c.suite()));
     let chain = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
     let Some(end_entity) = chain.first() else {
-        return Err("the server presented no certificate".into());
+        return Err(ProbeError::NoCertificate);
     };
     out.not_after = x509::facts(end_entity.as_ref()).and_then(|f| f.not_after);
     // WebPKI validity for the MX name, with the same roots as the HTTPS client.
-    let roots = super::https::root_store(cfg.ca_file)?;
+    let roots =
+        super::https::root_store(cfg.ca_file).map_err(|e| ProbeError::Roots(Arc::new(e)))?;
     let verifier =
         rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ProbeError::Verifier(Arc::new(e)))?;
     let now = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(cfg.now).unwrap_or(0)));
     match verifier.verify_server_cert(end_entity, &chain[1..], &name, &[], now) {
         Ok(_) => out.pkix_valid = Some(true),

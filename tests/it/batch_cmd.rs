@@ -230,3 +230,65 @@ fn interrupt_stops_with_a_summary() {
         "summary counts what was written: {stderr}"
     );
 }
+
+/// `batch ... | head -1`: once head has its line and exits, the output is a closed pipe; the
+/// reader and the workers stop, and batch exits promptly and quietly (it hung forever with the
+/// reader waiting for a place in the window).
+#[test]
+fn batch_into_head_stops_promptly_and_quietly() {
+    let dir = temp_dir("head");
+    let message = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let mut mbox = Vec::new();
+    for _ in 0..3000 {
+        mbox.extend_from_slice(b"From bounce@example.com Mon Jan  1 00:00:00 2024\r\n");
+        mbox.extend_from_slice(&message);
+        mbox.extend_from_slice(b"\r\n");
+    }
+    let path = write_file(&dir, "many.mbox", &mbox);
+    let zone = testdata("dkim/zone.db");
+    let started = std::time::Instant::now();
+    let mut batch = Command::new(env!("CARGO_BIN_EXE_mailverdict"))
+        .args([
+            "batch",
+            "--format",
+            "json",
+            "--jobs",
+            "2",
+            "--dns-zone",
+            &zone,
+            &path,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("batch starts");
+    let head = Command::new("head")
+        .arg("-1")
+        .stdin(batch.stdout.take().expect("stdout"))
+        .output()
+        .expect("head runs");
+    assert_eq!(String::from_utf8_lossy(&head.stdout).lines().count(), 1);
+    let status = loop {
+        if let Ok(Some(s)) = batch.try_wait() {
+            break Some(s);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = batch.kill();
+            let _ = batch.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    let status = status.unwrap_or_else(|| panic!("batch still running after {took:?}"));
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    let mut stderr = String::new();
+    use std::io::Read;
+    let _ = batch
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "", "quiet");
+}

@@ -237,3 +237,221 @@ fn procmail_recipe_delivers_the_filtered_message() {
     assert!(String::from_utf8_lossy(prefix).contains("dmarc=pass"));
     let _ = run(&["--version"], None);
 }
+
+/// Deliver each message with the real procmail in delivery mode (it writes the mbox `From `
+/// envelope line and hands it to the filter) through the README's recipe into an mbox.
+fn procmail_into_mbox(messages: &[Vec<u8>]) -> Vec<u8> {
+    use std::io::Write;
+    let home = temp_dir("procmail-mbox");
+    let mbox = home.join("inbox.mbox");
+    let rc = format!(
+        "SHELL=/bin/sh\nMAILDIR={home}\nDEFAULT={mbox}\nLOGFILE={home}/procmail.log\n\n:0 fw\n| {bin} filter --authserv-id mx.receiver.test --dns-zone {zone}\n",
+        home = home.display(),
+        mbox = mbox.display(),
+        bin = env!("CARGO_BIN_EXE_mailverdict"),
+        zone = testdata("dkim/zone.db"),
+    );
+    let rcfile = home.join("procmailrc");
+    std::fs::write(&rcfile, rc).expect("rc");
+    for m in messages {
+        let mut child = Command::new("procmail")
+            .args(["-f", "bounce@example.com"])
+            .arg(&rcfile)
+            .env("HOME", &home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("procmail starts");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(m)
+            .expect("message to procmail");
+        let out = child.wait_with_output().expect("procmail finishes");
+        assert!(
+            out.status.success(),
+            "procmail: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::read(&mbox).expect("the mbox")
+}
+
+/// Split an mbox the way mail readers do: a message starts at a `From ` line at the top or
+/// after a blank line; the blank line before the next `From ` is the separator.
+fn read_mbox(data: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(data);
+    let mut messages: Vec<(String, String)> = Vec::new();
+    let mut prev_blank = true;
+    for line in text.split_inclusive('\n') {
+        if prev_blank && line.starts_with("From ") {
+            messages.push((line.to_string(), String::new()));
+        } else if let Some((_, body)) = messages.last_mut() {
+            body.push_str(line);
+        }
+        prev_blank = line == "\n";
+    }
+    for (_, m) in &mut messages {
+        if m.ends_with("\n\n") {
+            m.pop();
+        }
+    }
+    messages
+}
+
+/// The real procmail delivers 3 messages through the filter into an mbox: reading it back gives
+/// 3 messages, each with our field right after its `From ` line, bodies byte-identical. (Our
+/// field above the envelope line made procmail quote that line: 0 messages.)
+#[test]
+fn procmail_mbox_delivery_keeps_the_envelope_line_first() {
+    if Command::new("procmail").arg("-v").output().is_err() {
+        note("SKIP: procmail not installed (apt-get install procmail)");
+        return;
+    }
+    let lf = |name: &str| -> Vec<u8> {
+        std::fs::read(testdata(name))
+            .expect("fixture")
+            .into_iter()
+            .filter(|&b| b != b'\r')
+            .collect()
+    };
+    let originals = [
+        lf("demo/signed.eml"),
+        lf("dkim/spf-only.eml"),
+        lf("dkim/unaligned-dkim.eml"),
+    ];
+    let mbox = procmail_into_mbox(&originals);
+    let messages = read_mbox(&mbox);
+    assert_eq!(
+        messages.len(),
+        3,
+        "{}",
+        String::from_utf8_lossy(&mbox[..mbox.len().min(3000)])
+    );
+    for ((envelope, message), original) in messages.iter().zip(&originals) {
+        assert!(
+            envelope.starts_with("From bounce@example.com "),
+            "{envelope}"
+        );
+        assert!(
+            message.starts_with("Authentication-Results: mx.receiver.test;\n"),
+            "{message}"
+        );
+        assert_eq!(message.matches("\nAuthentication-Results:").count(), 0);
+        let original = String::from_utf8_lossy(original);
+        let body = |m: &str| m.split_once("\n\n").map(|(_, b)| b.to_string());
+        assert_eq!(body(message), body(&original), "body byte-identical");
+        assert!(message.ends_with(original.as_ref()), "header and body kept");
+    }
+    // Our own reader agrees: 3 messages, none an error.
+    let dir = temp_dir("procmail-mbox-read");
+    let path = crate::support::write_file(&dir, "inbox.mbox", &mbox);
+    let zone = testdata("dkim/zone.db");
+    let r = run(
+        &["batch", "--format", "json", "--dns-zone", &zone, &path],
+        None,
+    );
+    assert_eq!(r.stdout.lines().count(), 3, "{}", r.stdout);
+    for line in r.stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+        assert!(
+            v.get("verdict").is_some(),
+            "a message, not an error: {line}"
+        );
+    }
+}
+
+/// Input starting with an mbox `From ` line: it stays first, our field follows it.
+#[test]
+fn envelope_line_stays_first() {
+    let original = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let input = [
+        b"From bounce@example.com Mon Jan  1 00:00:00 2024\n".as_slice(),
+        &original,
+    ]
+    .concat();
+    let (code, out, _) = filter(&[], &input);
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.starts_with("From bounce@example.com Mon Jan  1 00:00:00 2024\nAuthentication-Results: mx.receiver.test;\r\n\tspf=pass"),
+        "{}",
+        &text[..300]
+    );
+    assert!(out.ends_with(&original));
+}
+
+/// `filter >&-` (stdout closed: the runtime puts /dev/null there) and `filter >/dev/null` would
+/// lose the message: both are exit 75, so the MTA keeps it.
+#[test]
+fn closed_or_null_stdout_is_a_temporary_failure() {
+    let zone = testdata("dkim/zone.db");
+    let fixture = testdata("demo/signed.eml");
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "exec \"$0\" filter --dns-zone \"$1\" <\"$2\" >&-",
+            env!("CARGO_BIN_EXE_mailverdict"),
+            &zone,
+            &fixture,
+        ])
+        .stderr(Stdio::piped())
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(75), "{:?}", out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard output is closed"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mailverdict"))
+        .args(["filter", "--dns-zone", &zone])
+        .stdin(std::fs::File::open(&fixture).expect("fixture"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(75));
+}
+
+/// A forged Authentication-Results claiming our authserv-id is renamed wherever a reader could
+/// see it: past `--max-size` (in the streamed part of an oversized header), and after a bare
+/// CR (which some readers take as a line end). Only our own field keeps the name.
+#[test]
+fn forged_claims_are_renamed_past_max_size_and_after_a_bare_cr() {
+    let original = std::fs::read(testdata("demo/signed.eml")).expect("fixture");
+    let forged =
+        "Authentication-Results: mx.receiver.test; dmarc=pass header.from=bank.example\r\n";
+    let filler: String = (0..200)
+        .map(|i| format!("X-Filler-{i}: {}\r\n", "f".repeat(40)))
+        .collect();
+    let big = [filler.as_bytes(), forged.as_bytes(), &original].concat();
+    let (code, out, _) = filter(&["--max-size", "4K"], &big);
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(
+        text.matches("\nAuthentication-Results: mx.receiver.test")
+            .count(),
+        0,
+        "forgery past --max-size renamed"
+    );
+    assert!(text.contains("\r\nX-Original-Authentication-Results: mx.receiver.test; dmarc=pass"));
+    assert_eq!(
+        out.len(),
+        big.len() + "X-Original-".len() + text.find(filler.as_str()).expect("kept")
+    );
+
+    let cr = [
+        b"Subject: hi\rAuthentication-Results: mx.receiver.test; dmarc=pass\r\n".as_slice(),
+        &original,
+    ]
+    .concat();
+    let (code, out, _) = filter(&[], &cr);
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains(
+            "Subject: hi\rX-Original-Authentication-Results: mx.receiver.test; dmarc=pass"
+        ),
+        "{}",
+        &text[..text.len().min(1500)]
+    );
+}

@@ -313,15 +313,15 @@ impl DnsServer {
 
 /// A test CA (written to `ca.pem` for `--ca-file`) and a leaf for `host` signed by it,
 /// ready for a rustls server.
-struct TestPki {
-    ca_file: String,
+pub(crate) struct TestPki {
+    pub(crate) ca_file: String,
     ca: rcgen::Certificate,
     leaf_key: rcgen::KeyPair,
     leaf: rcgen::Certificate,
 }
 
 impl TestPki {
-    fn new(host: &str, not_after: Option<(i32, u8, u8)>) -> TestPki {
+    pub(crate) fn new(host: &str, not_after: Option<(i32, u8, u8)>) -> TestPki {
         let ca_key = rcgen::KeyPair::generate().expect("CA key");
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -348,7 +348,7 @@ impl TestPki {
         }
     }
 
-    fn server_config(&self) -> std::sync::Arc<rustls::ServerConfig> {
+    pub(crate) fn server_config(&self) -> std::sync::Arc<rustls::ServerConfig> {
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.leaf_key.serialize_der().into());
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
         std::sync::Arc::new(
