@@ -93,9 +93,7 @@ pub fn check_message(
         dnsbl: stage.dnsbl,
         transport: stage.transport,
         errors,
-        dns: DnsStats {
-            queries: dns.queries_sent(),
-        },
+        dns: DnsStats::of(dns),
     })
 }
 

@@ -22,8 +22,6 @@ pub fn trace_message(
         authentication_results: stage.authentication_results,
         dnsbl: stage.dnsbl,
         transport: stage.transport,
-        dns: DnsStats {
-            queries: dns.queries_sent(),
-        },
+        dns: DnsStats::of(dns),
     })
 }
