@@ -36,7 +36,7 @@ pub use auth::dkim::DkimReport;
 pub use auth::dmarc::DmarcReport;
 pub use auth::spf::{SpfReport, SpfRequest, TermTrace, TraceNode, evaluate as evaluate_spf};
 pub use common::{At, AuthResult, Clock, Dnssec};
-pub use message::input::{InputError, describe, parse_size, read_message};
+pub use message::input::{InputError, MAX_SIZE, SizeError, describe, parse_size, read_message};
 pub use message::{Author, AuthorProblem, MessageError};
 pub use path::authres::FieldReport;
 pub use path::trust::{TrustedMta, TrustedMtaError};

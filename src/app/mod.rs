@@ -31,7 +31,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
     let settings = Settings::from_args(&cli.global)?;
     mailverdict::report::style::init(settings.color);
-    match cli.command {
+    let outcome = match cli.command {
         Command::Check(args) => check(&settings, args),
         Command::Trace(args) => trace(&settings, &args),
         Command::Spf(args) => spf(&settings, args),
@@ -39,6 +39,17 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Batch(args) => batch(&settings, args),
         Command::Domain(args) => domain(&settings, args),
         Command::GenerateDocs { .. } => Ok(code::PASS),
+    };
+    dns_notes(&settings);
+    outcome
+}
+
+/// What the DNS backend learnt about the service (a silent resolver, one that invents
+/// NXDOMAIN), once per run on stderr: the user can act on it (--nameserver, --dns-zone).
+fn dns_notes(settings: &Settings) {
+    let mut err = std::io::stderr().lock();
+    for note in settings.dns.notes() {
+        let _ = writeln!(err, "mailverdict: note: {note}");
     }
 }
 

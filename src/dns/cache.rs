@@ -71,6 +71,12 @@ impl Dns {
         self.backend.is_remote()
     }
 
+    /// What the backend learnt about the DNS service (a silent resolver, one that invents
+    /// NXDOMAIN), for the report and the application's stderr.
+    pub fn notes(&self) -> Vec<super::DnsNote> {
+        self.backend.notes()
+    }
+
     /// Queries that went to the backend (cache misses) so far.
     pub fn queries_sent(&self) -> usize {
         self.queries.load(Ordering::Relaxed)

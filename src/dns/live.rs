@@ -1,29 +1,49 @@
-//! The live backend: hickory-resolver against the system resolvers or `--nameserver`s.
+//! The live backend: the system resolvers or `--nameserver`s. Plain lookups go through our
+//! stub ([`super::stub`]: total deadline, back-off, REFUSED told apart); DNSSEC-validated ones
+//! (DANE) through hickory-resolver's validating resolver, bounded by the same deadline.
+//!
+//! Every answer is cut down to what answers the question: the records owned by the name
+//! asked, or by the names of its CNAME chain (out-of-bailiwick and foreign-owner records are
+//! dropped, so neither a check nor a recording can be fed a name that was never asked).
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hickory_proto::dnssec::Proof;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType as HRecordType};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder, NameEncoding};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 
 use super::name::normalize;
-use super::{Answer, DnsSetupError, Dnssec, Failure, Rdata, Record, RecordType, Resolve};
+use super::stub::{self, BACKOFF, ExchangeError, Question, Server};
+use super::{
+    Answer, DnsNote, DnsSetupError, Dnssec, Failure, MAX_CNAME_CHAIN, Rdata, Record, RecordType,
+    Resolve,
+};
 
 pub struct Live {
-    runtime: tokio::runtime::Runtime,
-    resolver: TokioResolver,
+    servers: Vec<Server>,
+    /// `--timeout`: the total for one query, every attempt and every server included.
+    timeout: Duration,
     /// Built on first use: most runs never ask a DNSSEC question.
-    validating: OnceLock<Option<TokioResolver>>,
+    validator: OnceLock<Option<Validator>>,
     config: ResolverConfig,
     opts: ResolverOpts,
     /// `--trust-anchor`: DNSKEY records replacing the root anchors for validation.
     trust_anchor: Option<std::sync::Arc<hickory_proto::dnssec::TrustAnchors>>,
+    /// Asked once, after the first NXDOMAIN: the resolver that answered NXDOMAIN for the
+    /// root's NS records (a name that always exists), if one did.
+    canary: OnceLock<Option<SocketAddr>>,
+}
+
+struct Validator {
+    runtime: tokio::runtime::Runtime,
+    resolver: TokioResolver,
 }
 
 impl Live {
@@ -66,80 +86,205 @@ impl Live {
                 ResolverOpts::default(),
             )
         };
+        let mut servers: Vec<Server> = Vec::new();
+        for ns in config.name_servers() {
+            let port = ns.connections.first().map_or(53, |c| c.port);
+            let addr = SocketAddr::new(ns.ip, port);
+            if !servers.iter().any(|s| s.addr == addr) {
+                servers.push(Server::new(addr));
+            }
+        }
+        if servers.is_empty() {
+            return Err(DnsSetupError::Resolver(
+                "no DNS resolver configured (give --nameserver IP or --dns-zone FILE)".into(),
+            ));
+        }
         opts.timeout = timeout;
         opts.attempts = 1;
         // The seam caches for the run; hickory's own cache would only hide TTL games.
         opts.cache_size = 0;
         opts.ndots = 0;
         opts.edns_payload_len = 1232;
-        // Multi-thread so that the threads of a batch can all block on lookups at once.
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| setup(&e))?;
-        let resolver = {
-            let _guard = runtime.enter();
-            TokioResolver::builder_with_config(config.clone(), TokioRuntimeProvider::default())
-                .with_options(opts.clone())
-                .build()
-                .map_err(|e| setup(&e))?
-        };
         Ok(Live {
-            runtime,
-            resolver,
-            validating: OnceLock::new(),
+            servers,
+            timeout,
+            validator: OnceLock::new(),
             config,
             opts,
             trust_anchor,
+            canary: OnceLock::new(),
         })
     }
 
-    fn validating(&self) -> Option<&TokioResolver> {
-        self.validating
+    fn validator(&self) -> Option<&Validator> {
+        self.validator
             .get_or_init(|| {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 let mut opts = self.opts.clone();
                 opts.validate = true;
-                let _guard = self.runtime.enter();
-                let mut builder = TokioResolver::builder_with_config(
-                    self.config.clone(),
-                    TokioRuntimeProvider::default(),
-                )
-                .with_options(opts);
-                if let Some(anchors) = &self.trust_anchor {
-                    builder = builder.with_trust_anchor(anchors.clone());
-                }
-                builder.build().ok()
+                let resolver = {
+                    let _guard = runtime.enter();
+                    let mut builder = TokioResolver::builder_with_config(
+                        self.config.clone(),
+                        TokioRuntimeProvider::default(),
+                    )
+                    .with_options(opts);
+                    if let Some(anchors) = &self.trust_anchor {
+                        builder = builder.with_trust_anchor(anchors.clone());
+                    }
+                    builder.build().ok()?
+                };
+                Some(Validator { runtime, resolver })
             })
             .as_ref()
     }
 
-    fn run(&self, resolver: &TokioResolver, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        let labels: Vec<&[u8]> = name
-            .split('.')
-            .filter(|l| !l.is_empty())
-            .map(str::as_bytes)
-            .collect();
-        let Ok(mut qname) = Name::from_labels(labels) else {
-            // A name that cannot be put on the wire (label over 63 octets, say) does not exist.
+    /// A plain lookup through the stub, following a CNAME chain the resolver left unfinished.
+    fn plain(&self, name: &str, rtype: RecordType) -> Answer {
+        let deadline = Instant::now() + self.timeout;
+        let htype = HRecordType::from(rtype.code());
+        let mut target = normalize(name);
+        let mut chain = Vec::new();
+        loop {
+            let Some(qname) = wire_name(&target) else {
+                // A name that cannot be put on the wire (label over 63 octets) does not exist.
+                return Err(Failure::NxDomain);
+            };
+            let question = Question::new(qname, htype).map_err(|_| Failure::ServFail)?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (message, _server) = match stub::ask(&self.servers, &question, left) {
+                Ok(answer) => answer,
+                Err(None) => return Err(Failure::Unanswered),
+                Err(Some(ExchangeError::TimedOut)) => return Err(Failure::Timeout),
+                Err(Some(ExchangeError::Refused)) => return Err(Failure::Refused),
+                Err(Some(ExchangeError::Broken)) => return Err(Failure::ServFail),
+            };
+            match message.metadata.response_code {
+                ResponseCode::NoError => {}
+                ResponseCode::NXDomain => {
+                    self.check_canary();
+                    return Err(Failure::NxDomain);
+                }
+                ResponseCode::Refused => return Err(Failure::Refused),
+                _ => return Err(Failure::ServFail),
+            }
+            let records: Vec<Record> = message.answers.iter().filter_map(convert).collect();
+            match follow(&records, &target, rtype, &mut chain) {
+                Step::Done(answer) => return answer,
+                Step::Ask(next) => target = next,
+            }
+        }
+    }
+
+    /// After an NXDOMAIN: does the resolver also deny the root's NS records? The root always
+    /// exists, and the message cannot choose this name, so an NXDOMAIN here means the resolver
+    /// invents them (captive portal, filtering). Asked once per run.
+    fn check_canary(&self) {
+        self.canary.get_or_init(|| {
+            let question = Question::new(Name::root(), HRecordType::NS).ok()?;
+            match stub::ask(&self.servers, &question, self.timeout) {
+                Ok((m, addr)) if m.metadata.response_code == ResponseCode::NXDomain => Some(addr),
+                _ => None,
+            }
+        });
+    }
+
+    fn validated(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+        let now = Instant::now();
+        if self.servers.iter().all(|s| s.is_quiet(now)) {
+            return (Err(Failure::Unanswered), Dnssec::Indeterminate);
+        }
+        let Some(validator) = self.validator() else {
+            return (self.plain(name, rtype), Dnssec::Indeterminate);
+        };
+        let target = normalize(name);
+        let Some(qname) = wire_name(&target) else {
             return (Err(Failure::NxDomain), Dnssec::Indeterminate);
         };
-        qname.set_fqdn(true);
         let htype = HRecordType::from(rtype.code());
-        match self.runtime.block_on(resolver.lookup(qname, htype)) {
-            Ok(lookup) => {
+        // Built inside the runtime: tokio's timer needs its context.
+        let result = validator.runtime.block_on(async {
+            tokio::time::timeout(self.timeout, validator.resolver.lookup(qname, htype)).await
+        });
+        let timed_out = || {
+            // The validator asks the same resolvers: none of them answered in time.
+            for s in &self.servers {
+                s.mark_silent();
+            }
+            (Err(Failure::Timeout), Dnssec::Indeterminate)
+        };
+        match result {
+            Err(_elapsed) => timed_out(),
+            Ok(Ok(lookup)) => {
                 let answers = lookup.answers();
                 let status = combine(answers.iter().map(|r| r.proof));
                 let records: Vec<Record> = answers.iter().filter_map(convert).collect();
-                if records.iter().any(|r| r.rdata.rtype() == rtype) {
-                    (Ok(records), status)
-                } else {
-                    (Err(Failure::NoData), status)
-                }
+                let answer = match follow(&records, &target, rtype, &mut Vec::new()) {
+                    Step::Done(answer) => answer,
+                    // hickory follows chains itself: an unfinished one has no data at its end.
+                    Step::Ask(_) => Err(Failure::NoData),
+                };
+                (answer, status)
             }
-            Err(NetError::Dns(DnsError::DnssecBogus)) => (Err(Failure::ServFail), Dnssec::Bogus),
-            Err(e) => (Err(classify(&e)), Dnssec::Indeterminate),
+            Ok(Err(NetError::Dns(DnsError::DnssecBogus))) => {
+                (Err(Failure::ServFail), Dnssec::Bogus)
+            }
+            Ok(Err(e)) => match classify(&e) {
+                Failure::Timeout => timed_out(),
+                f => (Err(f), Dnssec::Indeterminate),
+            },
         }
+    }
+}
+
+/// What one response says about the question: a final answer, or the next name of a CNAME
+/// chain it did not finish.
+enum Step {
+    Done(Answer),
+    Ask(String),
+}
+
+/// Walk from `start` through the response's records: records of the asked type owned by the
+/// current name answer it; a CNAME owned by it moves on. Only those records are kept (in
+/// `chain`); a loop or a chain over [`MAX_CNAME_CHAIN`] is SERVFAIL, as in zone replay.
+fn follow(records: &[Record], start: &str, rtype: RecordType, chain: &mut Vec<Record>) -> Step {
+    let mut name = start.to_string();
+    loop {
+        let matching: Vec<Record> = records
+            .iter()
+            .filter(|r| r.owner == name && r.rdata.rtype() == rtype)
+            .cloned()
+            .collect();
+        if !matching.is_empty() {
+            chain.extend(matching);
+            return Step::Done(Ok(std::mem::take(chain)));
+        }
+        let cname = records.iter().find_map(|r| match &r.rdata {
+            Rdata::Cname(target) if r.owner == name && rtype != RecordType::Cname => {
+                Some((r, target))
+            }
+            _ => None,
+        });
+        let Some((record, target)) = cname else {
+            // Nothing for `name` here: NODATA if it is the name asked, else ask for it.
+            return if name == start {
+                Step::Done(Err(Failure::NoData))
+            } else {
+                Step::Ask(name)
+            };
+        };
+        if chain.len() >= MAX_CNAME_CHAIN
+            || chain.iter().any(|c| &c.owner == target)
+            || target == &record.owner
+        {
+            return Step::Done(Err(Failure::ServFail));
+        }
+        chain.push(record.clone());
+        name.clone_from(target);
     }
 }
 
@@ -170,14 +315,30 @@ impl Resolve for Live {
     }
 
     fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        self.run(&self.resolver, name, rtype).0
+        self.plain(name, rtype)
     }
 
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        match self.validating() {
-            Some(v) => self.run(v, name, rtype),
-            None => (self.query(name, rtype), Dnssec::Indeterminate),
+        self.validated(name, rtype)
+    }
+
+    fn notes(&self) -> Vec<DnsNote> {
+        let backoff_secs = BACKOFF.as_secs();
+        let mut notes: Vec<DnsNote> = self
+            .servers
+            .iter()
+            .filter(|s| s.was_silent())
+            .map(|s| DnsNote::ResolverSilent {
+                resolver: s.addr,
+                backoff_secs,
+            })
+            .collect();
+        if let Some(Some(resolver)) = self.canary.get() {
+            notes.push(DnsNote::NxdomainForEverything {
+                resolver: *resolver,
+            });
         }
+        notes
     }
 }
 
@@ -193,8 +354,21 @@ fn classify(e: &NetError) -> Failure {
         NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => Failure::Refused,
         NetError::Dns(DnsError::ResponseCode(ResponseCode::NXDomain)) => Failure::NxDomain,
         NetError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => Failure::Timeout,
+        NetError::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => Failure::Refused,
         _ => Failure::ServFail,
     }
+}
+
+/// Our name text (labels joined with dots, any octet) as a wire name.
+fn wire_name(name: &str) -> Option<Name> {
+    let labels: Vec<&[u8]> = name
+        .split('.')
+        .filter(|l| !l.is_empty())
+        .map(str::as_bytes)
+        .collect();
+    let mut qname = Name::from_labels(labels).ok()?;
+    qname.set_fqdn(true);
+    Some(qname)
 }
 
 fn name_text(name: &Name) -> String {
@@ -223,14 +397,86 @@ fn convert(record: &hickory_proto::rr::Record) -> Option<Record> {
             matching: u8::from(t.matching),
             data: t.cert_data.clone(),
         },
-        other => Rdata::Other {
-            rtype: RecordType::from_code(u16::from(other.record_type())),
-            text: other.to_string(),
-        },
+        // Kept in wire form (RFC 3597): its presentation text is the peer's to choose and
+        // could hold anything, a newline included.
+        other => {
+            let mut data = Vec::new();
+            let mut encoder = BinEncoder::new(&mut data);
+            encoder.set_name_encoding(NameEncoding::Uncompressed);
+            other.emit(&mut encoder).ok()?;
+            Rdata::Unknown {
+                rtype: RecordType::from_code(u16::from(other.record_type())),
+                data,
+            }
+        }
     };
     Some(Record {
         owner: name_text(&record.name),
         ttl: record.ttl,
         rdata,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(owner: &str, rdata: Rdata) -> Record {
+        Record {
+            owner: owner.into(),
+            ttl: 60,
+            rdata,
+        }
+    }
+
+    #[test]
+    fn foreign_owners_are_dropped_and_chains_kept() {
+        let records = vec![
+            rec("a.test", Rdata::Cname("b.test".into())),
+            rec(
+                "_dmarc.victim.test",
+                Rdata::Txt(vec![b"v=DMARC1; p=none".to_vec()]),
+            ),
+            rec("b.test", Rdata::Txt(vec![b"x".to_vec()])),
+        ];
+        let Step::Done(Ok(answer)) = follow(&records, "a.test", RecordType::Txt, &mut Vec::new())
+        else {
+            panic!("an answer");
+        };
+        let owners: Vec<&str> = answer.iter().map(|r| r.owner.as_str()).collect();
+        assert_eq!(owners, ["a.test", "b.test"]);
+    }
+
+    #[test]
+    fn loops_and_long_chains_are_servfail_and_open_chains_are_asked_on() {
+        let looped = vec![
+            rec("l1.test", Rdata::Cname("l2.test".into())),
+            rec("l2.test", Rdata::Cname("l1.test".into())),
+        ];
+        assert!(matches!(
+            follow(&looped, "l1.test", RecordType::A, &mut Vec::new()),
+            Step::Done(Err(Failure::ServFail))
+        ));
+        let long: Vec<Record> = (0..=MAX_CNAME_CHAIN)
+            .map(|i| {
+                rec(
+                    &format!("c{i}.test"),
+                    Rdata::Cname(format!("c{}.test", i + 1)),
+                )
+            })
+            .collect();
+        assert!(matches!(
+            follow(&long, "c0.test", RecordType::A, &mut Vec::new()),
+            Step::Done(Err(Failure::ServFail))
+        ));
+        let open = vec![rec("a.test", Rdata::Cname("elsewhere.test".into()))];
+        assert!(matches!(
+            follow(&open, "a.test", RecordType::A, &mut Vec::new()),
+            Step::Ask(n) if n == "elsewhere.test"
+        ));
+        assert!(matches!(
+            follow(&[], "a.test", RecordType::A, &mut Vec::new()),
+            Step::Done(Err(Failure::NoData))
+        ));
+    }
 }

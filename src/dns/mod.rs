@@ -10,6 +10,7 @@ pub(crate) mod name;
 pub(crate) mod net;
 pub(crate) mod record;
 pub(crate) mod recording;
+mod stub;
 pub(crate) mod zone;
 
 pub use crate::common::Dnssec;
@@ -18,9 +19,13 @@ pub use live::Live;
 pub use name::escape_name;
 pub use record::{Failure, Rdata, Record, RecordType};
 pub use recording::Recording;
-pub use zone::Zone;
+pub use zone::{Zone, ZoneError, ZoneErrorKind};
 
 use std::fmt;
+
+/// CNAME chains longer than this are treated as loops (SERVFAIL), as resolvers do; live and
+/// replay apply the same limit.
+pub(crate) const MAX_CNAME_CHAIN: usize = 16;
 
 /// The outcome of one query: the answer records (CNAME records of the chain included, with
 /// their owners), or why there are none.
@@ -41,6 +46,11 @@ pub trait Resolve: Send + Sync {
     fn is_remote(&self) -> bool {
         false
     }
+
+    /// What the backend learnt about the DNS service so far (live only).
+    fn notes(&self) -> Vec<DnsNote> {
+        Vec::new()
+    }
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
@@ -56,6 +66,10 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
     fn is_remote(&self) -> bool {
         (**self).is_remote()
     }
+
+    fn notes(&self) -> Vec<DnsNote> {
+        (**self).notes()
+    }
 }
 
 /// Errors that stop the DNS seam from being set up at all (bad zone file, resolver config).
@@ -66,11 +80,11 @@ pub enum DnsSetupError {
         path: String,
         source: std::io::Error,
     },
-    #[error("zone file {path}, line {line}: {message}")]
+    #[error("zone file {path}, line {line}: {error}")]
     ZoneSyntax {
         path: String,
         line: usize,
-        message: String,
+        error: zone::ZoneErrorKind,
     },
     #[error("cannot set up the DNS resolver: {0}")]
     Resolver(String),
@@ -81,25 +95,84 @@ pub enum DnsSetupError {
     },
 }
 
+/// The reason text a report shows for a failed lookup.
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Failure::NxDomain => "NXDOMAIN",
-            Failure::NoData => "NODATA",
-            Failure::ServFail => "SERVFAIL",
-            Failure::Timeout => "TIMEOUT",
-            Failure::Refused => "REFUSED",
+            Failure::Unanswered => "resolver did not answer (query not sent)",
+            Failure::NotRecorded => "not in the recording (replayed --record-dns file)",
+            other => other.word(),
         })
     }
 }
 
 impl Failure {
-    /// SERVFAIL, timeout and REFUSED are worth retrying later; the others are answers.
+    /// SERVFAIL, timeout, REFUSED, a query not sent to a silent resolver and a name a
+    /// recording never saw are worth retrying later; NXDOMAIN and NODATA are answers.
     pub fn is_temporary(self) -> bool {
-        matches!(
-            self,
-            Failure::ServFail | Failure::Timeout | Failure::Refused
-        )
+        !matches!(self, Failure::NxDomain | Failure::NoData)
+    }
+
+    /// The word of a `;! NAME TYPE WORD` zone-file line. A query not sent is recorded as the
+    /// timeout it stands for; `NotRecorded` only arises in replay, where nothing records.
+    pub fn word(self) -> &'static str {
+        match self {
+            Failure::NxDomain => "NXDOMAIN",
+            Failure::NoData => "NODATA",
+            Failure::ServFail | Failure::NotRecorded => "SERVFAIL",
+            Failure::Timeout | Failure::Unanswered => "TIMEOUT",
+            Failure::Refused => "REFUSED",
+        }
+    }
+}
+
+/// Something about the DNS service itself that a user should know, exposed by the backend
+/// (the application prints it; reports carry it in their `dns` object).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum DnsNote {
+    /// A resolver let a query time out; queries were not sent to it again for the back-off.
+    #[error(
+        "DNS resolver {resolver} did not answer within --timeout; later queries were not sent to \
+         it for {backoff_secs} s and count as temporary errors (use --nameserver IP to pick a \
+         working resolver, or --dns-zone FILE to replay recorded answers)"
+    )]
+    ResolverSilent {
+        resolver: std::net::SocketAddr,
+        backoff_secs: u64,
+    },
+    /// The resolver answered NXDOMAIN for the root zone's NS records, a name that always
+    /// exists: it invents NXDOMAIN (captive portal, filtering), so "no record" results may be
+    /// false. A note only: a spoof from a non-existent domain is a real case (DMARC `np=`).
+    #[error(
+        "DNS resolver {resolver} answers NXDOMAIN even for the root zone (a name that always \
+         exists): it is filtering or captive, so \"no record\" results may be false (use \
+         --nameserver IP to pick another resolver)"
+    )]
+    NxdomainForEverything { resolver: std::net::SocketAddr },
+}
+
+impl DnsNote {
+    /// A stable word for JSON (`dns.notes[].kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DnsNote::ResolverSilent { .. } => "resolver_silent",
+            DnsNote::NxdomainForEverything { .. } => "nxdomain_for_everything",
+        }
+    }
+}
+
+impl serde::Serialize for DnsNote {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("DnsNote", 3)?;
+        st.serialize_field("kind", self.kind())?;
+        let resolver = match self {
+            DnsNote::ResolverSilent { resolver, .. }
+            | DnsNote::NxdomainForEverything { resolver } => resolver.to_string(),
+        };
+        st.serialize_field("resolver", &resolver)?;
+        st.serialize_field("text", &self.to_string())?;
+        st.end()
     }
 }
 

@@ -111,9 +111,13 @@ pub enum Failure {
     ServFail,
     Timeout,
     Refused,
+    /// Not sent: every resolver timed out on an earlier query and is in its back-off period.
+    Unanswered,
+    /// Replaying a `--record-dns` recording that never saw this name.
+    NotRecorded,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Rdata {
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
@@ -133,10 +137,15 @@ pub enum Rdata {
         matching: u8,
         data: Vec<u8>,
     },
-    /// Any other type, kept in its zone-file presentation form.
+    /// Any other type from a hand-written zone file, kept in its presentation form.
     Other {
         rtype: RecordType,
         text: String,
+    },
+    /// Any other type in wire form (live answers, RFC 3597 `\# len hex` in zone files).
+    Unknown {
+        rtype: RecordType,
+        data: Vec<u8>,
     },
 }
 
@@ -152,7 +161,7 @@ impl Rdata {
             Rdata::Cname(_) => RecordType::Cname,
             Rdata::Ns(_) => RecordType::Ns,
             Rdata::Tlsa { .. } => RecordType::Tlsa,
-            Rdata::Other { rtype, .. } => *rtype,
+            Rdata::Other { rtype, .. } | Rdata::Unknown { rtype, .. } => *rtype,
         }
     }
 }
@@ -203,12 +212,35 @@ impl fmt::Display for Rdata {
                 }
                 Ok(())
             }
-            Rdata::Other { text, .. } => f.write_str(text),
+            // Escaped so that no octet of it can end the line or start a comment.
+            Rdata::Other { text, .. } => {
+                for &b in text.as_bytes() {
+                    if b == b' '
+                        || (b.is_ascii_graphic() && !matches!(b, b';' | b'\\' | b'"' | b'(' | b')'))
+                    {
+                        write!(f, "{}", b as char)?;
+                    } else {
+                        write!(f, "\\{b:03}")?;
+                    }
+                }
+                Ok(())
+            }
+            // RFC 3597 §5: the generic form any zone-file reader takes for any type.
+            Rdata::Unknown { data, .. } => {
+                write!(f, "\\# {}", data.len())?;
+                if !data.is_empty() {
+                    f.write_str(" ")?;
+                }
+                for b in data {
+                    write!(f, "{b:02X}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Record {
     /// Owner name, normalised (lower case, no trailing dot).
     pub owner: String,

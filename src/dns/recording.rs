@@ -4,7 +4,8 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use super::name::{escape_name, normalize};
-use super::{Answer, DnsSetupError, Dnssec, RecordType, Resolve};
+use super::zone::RECORDING_MARK;
+use super::{Answer, DnsNote, DnsSetupError, Dnssec, RecordType, Resolve};
 
 /// Live lookups, each answer also appended to a zone file that `--dns-zone` replays.
 pub struct Recording {
@@ -23,9 +24,11 @@ impl Recording {
         })?;
         let mut out = std::io::BufWriter::new(file);
         // Header write errors surface on the first flush below; a recording is best effort.
+        // The first line marks the file as a recording: replaying it, a name it does not hold
+        // is "not in the recording" (temperror), never NXDOMAIN.
         let _ = writeln!(
             out,
-            "; recorded by mailverdict {}; replay with --dns-zone",
+            "{RECORDING_MARK} {}; replay with --dns-zone (names not in it: temperror)",
             env!("CARGO_PKG_VERSION")
         );
         Ok(Recording {
@@ -51,8 +54,9 @@ impl Recording {
                 }
             }
             Err(f) => text.push_str(&format!(
-                ";! {}. {rtype} {f}\n",
-                escape_name(&normalize(name))
+                ";! {}. {rtype} {}\n",
+                escape_name(&normalize(name)),
+                f.word()
             )),
         }
         if let Some(status) = dnssec.filter(|s| *s != Dnssec::Indeterminate) {
@@ -83,5 +87,9 @@ impl Resolve for Recording {
         let (answer, status) = self.inner.query_dnssec(name, rtype);
         self.write(name, rtype, &answer, Some(status));
         (answer, status)
+    }
+
+    fn notes(&self) -> Vec<DnsNote> {
+        self.inner.notes()
     }
 }

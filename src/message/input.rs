@@ -43,8 +43,26 @@ pub enum InputError {
     },
 }
 
-/// Parse `64M`, `512K`, `1G` or a plain byte count.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+/// The largest `--max-size`: 1 TiB. A message is held in memory, so nothing larger can be
+/// read, and a bound well below `u64::MAX` keeps "limit + 1" (read just past the limit) exact.
+pub const MAX_SIZE: u64 = 1 << 40;
+
+/// Why a size argument was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Not digits with an optional K, M or G.
+    #[error("invalid size {0:?} (use e.g. 64M, 512K or a byte count)")]
+    Invalid(String),
+    /// Zero bytes.
+    #[error("size {0:?} is zero (use e.g. 64M, 512K or a byte count)")]
+    Zero(String),
+    /// Over [`MAX_SIZE`] (or past what 64 bits hold).
+    #[error("size {0:?} is too large (at most 1024G)")]
+    TooLarge(String),
+}
+
+/// Parse `64M`, `512K`, `1G` or a plain byte count, from 1 byte to [`MAX_SIZE`].
+pub fn parse_size(s: &str) -> Result<u64, SizeError> {
     let s = s.trim();
     let (digits, mult) = match s.char_indices().last() {
         Some((i, 'k' | 'K')) => (&s[..i], 1024),
@@ -52,12 +70,20 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         Some((i, 'g' | 'G')) => (&s[..i], 1024 * 1024 * 1024),
         _ => (s, 1),
     };
-    digits
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SizeError::Invalid(s.to_string()));
+    }
+    // Digits only: the parse fails only by overflow.
+    let n = digits
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(mult))
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("invalid size {s:?} (use e.g. 64M, 512K or a byte count)"))
+        .ok_or_else(|| SizeError::TooLarge(s.to_string()))?;
+    match n {
+        0 => Err(SizeError::Zero(s.to_string())),
+        n if n > MAX_SIZE => Err(SizeError::TooLarge(s.to_string())),
+        n => Ok(n),
+    }
 }
 
 /// The display name of an input: the path, or "standard input".
@@ -84,11 +110,11 @@ pub fn read_message(path: Option<&Path>, limit: u64) -> Result<Vec<u8>, InputErr
                     source: std::io::Error::other("is a directory"),
                 });
             }
-            file.take(limit + 1).read_to_end(&mut buf)
+            file.take(limit.saturating_add(1)).read_to_end(&mut buf)
         }
         _ => std::io::stdin()
             .lock()
-            .take(limit + 1)
+            .take(limit.saturating_add(1))
             .read_to_end(&mut buf),
     };
     result.map_err(|source| InputError::Read {
@@ -111,5 +137,19 @@ mod tests {
         assert_eq!(parse_size("10"), Ok(10));
         assert!(parse_size("0").is_err());
         assert!(parse_size("lots").is_err());
+        assert!(parse_size("-1").is_err());
+        assert_eq!(parse_size("1024G"), Ok(MAX_SIZE));
+        for big in [
+            "1025G",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999G",
+        ] {
+            assert_eq!(
+                parse_size(big),
+                Err(SizeError::TooLarge(big.to_string())),
+                "{big}"
+            );
+        }
     }
 }

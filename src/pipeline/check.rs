@@ -97,9 +97,7 @@ pub fn check_message(
         dnsbl: lookups.dnsbl,
         transport: lookups.transport,
         errors,
-        dns: DnsStats {
-            queries: dns.queries_sent(),
-        },
+        dns: DnsStats::of(dns),
     })
 }
 

@@ -23,8 +23,6 @@ pub fn trace_message(
         authentication_results: stage.authentication_results,
         dnsbl: lookups.dnsbl,
         transport: lookups.transport,
-        dns: DnsStats {
-            queries: dns.queries_sent(),
-        },
+        dns: DnsStats::of(dns),
     })
 }

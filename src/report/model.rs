@@ -78,11 +78,25 @@ pub struct Verdict {
     pub summary: String,
 }
 
-/// How much DNS a report cost.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+/// How much DNS a report cost, and what the run learnt about the DNS service.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DnsStats {
     /// Queries answered by the backend (cache misses).
     pub queries: usize,
+    /// What the run learnt about the DNS service (a silent resolver, one that answers
+    /// NXDOMAIN for everything); a note, never a change of verdict. Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::dns::DnsNote>,
+}
+
+impl DnsStats {
+    /// The figures and notes of `dns` so far.
+    pub fn of(dns: &crate::dns::Dns) -> DnsStats {
+        DnsStats {
+            queries: dns.queries_sent(),
+            notes: dns.notes(),
+        }
+    }
 }
 
 /// The `spf` command's JSON document: the SPF report's keys at top level, plus `schema`.

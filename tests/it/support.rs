@@ -189,7 +189,7 @@ struct ZoneHandler {
     zone: Arc<Zone>,
 }
 
-fn name_of(s: &str) -> Name {
+pub fn name_of(s: &str) -> Name {
     let labels: Vec<&[u8]> = s
         .split('.')
         .filter(|l| !l.is_empty())
@@ -200,7 +200,7 @@ fn name_of(s: &str) -> Name {
     n
 }
 
-fn to_hickory(r: &mailverdict::dns::Record) -> Option<Record> {
+pub fn to_hickory(r: &mailverdict::dns::Record) -> Option<Record> {
     let data = match &r.rdata {
         Rdata::A(a) => RData::A(A(*a)),
         Rdata::Aaaa(a) => RData::AAAA(AAAA(*a)),

@@ -9,11 +9,17 @@ use std::collections::{HashMap, HashSet};
 
 mod parse;
 
-use super::name::normalize;
-use super::{Answer, DnsSetupError, Dnssec, Failure, Rdata, Record, RecordType, Resolve};
+pub use parse::{ZoneError, ZoneErrorKind};
 
-/// CNAME chains longer than this are treated as loops (SERVFAIL), as resolvers do.
-const MAX_CNAME_CHAIN: usize = 16;
+use super::name::normalize;
+use super::{
+    Answer, DnsSetupError, Dnssec, Failure, MAX_CNAME_CHAIN, Rdata, Record, RecordType, Resolve,
+};
+
+/// The first line `--record-dns` writes: a file that starts with it is a recording, and a
+/// name it does not hold replays as "not in the recording" (temperror), not as NXDOMAIN.
+/// Recordings made before this rule carry the same words, so they are recognised too.
+pub(crate) const RECORDING_MARK: &str = "; recorded by mailverdict";
 
 #[derive(Debug, Default)]
 pub struct Zone {
@@ -23,6 +29,12 @@ pub struct Zone {
     dnssec: HashMap<(String, RecordType), Dnssec>,
     /// Every owner and every ancestor of an owner: the names that exist (RFC 8020).
     existing: HashSet<String>,
+    /// Every record once: duplicates are dropped in constant time per insert.
+    seen: HashSet<Record>,
+    /// Names written in the files, as owners or in `;!` lines.
+    held: HashSet<String>,
+    /// A recording was loaded: names not held are unknown, not absent.
+    recording: bool,
 }
 
 impl Zone {
@@ -35,26 +47,38 @@ impl Zone {
                 source,
             })?;
             zone.add_text(&String::from_utf8_lossy(&text))
-                .map_err(|(line, message)| DnsSetupError::ZoneSyntax {
+                .map_err(|e| DnsSetupError::ZoneSyntax {
                     path: shown.clone(),
-                    line,
-                    message,
+                    line: e.line,
+                    error: e.kind,
                 })?;
         }
         Ok(zone)
     }
 
     /// Parse one zone file's text into this zone. Errors carry the 1-based line number.
-    pub fn add_text(&mut self, text: &str) -> Result<(), (usize, String)> {
+    /// A text whose first line is [`RECORDING_MARK`] makes this zone a recording.
+    pub fn add_text(&mut self, text: &str) -> Result<(), ZoneError> {
+        if text.starts_with(RECORDING_MARK) {
+            self.recording = true;
+        }
         parse::add_text(self, text)
     }
 
+    /// Whether a `--record-dns` file was loaded (absent names are then "not in the recording").
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
     pub fn insert(&mut self, record: Record) {
-        self.mark_existing(&record.owner);
-        let list = self.records.entry(record.owner.clone()).or_default();
-        if !list.contains(&record) {
-            list.push(record);
+        if !self.seen.insert(record.clone()) {
+            return;
         }
+        self.mark_existing(&record.owner);
+        self.records
+            .entry(record.owner.clone())
+            .or_default()
+            .push(record);
     }
 
     fn mark_existing(&mut self, owner: &str) {
@@ -82,7 +106,8 @@ impl Zone {
         if let Some(list) = self.records.get(name) {
             return Some(list.clone());
         }
-        if self.existing.contains(name) {
+        // The root always exists (a server answering from these files says NODATA for it).
+        if name.is_empty() || self.existing.contains(name) {
             return Some(Vec::new());
         }
         let mut rest = name;
@@ -114,7 +139,16 @@ impl Resolve for Zone {
             if let Some(f) = self.failure(&name, rtype) {
                 return Err(f);
             }
-            let Some(records) = self.records_at(&name) else {
+            let records = self.records_at(&name);
+            // A recording holds the names it saw; anything else was never asked of the live
+            // DNS, so its answer is unknown, not NXDOMAIN (an empty non-terminal included).
+            if self.recording
+                && !self.held.contains(&name)
+                && records.as_ref().is_none_or(Vec::is_empty)
+            {
+                return Err(Failure::NotRecorded);
+            }
+            let Some(records) = records else {
                 return Err(Failure::NxDomain);
             };
             let cname = records.iter().find_map(|r| match &r.rdata {

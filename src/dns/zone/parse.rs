@@ -8,9 +8,77 @@ use crate::dns::name::normalize;
 use crate::dns::{Dnssec, Failure, Rdata, Record, RecordType};
 
 const DEFAULT_TTL: u32 = 3600;
+/// RFC 1035 §3.3: a <character-string> is one length octet and at most 255 octets.
+const MAX_CHARACTER_STRING: usize = 255;
+
+/// Why a zone file was refused; with the 1-based line number in [`ZoneError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZoneErrorKind {
+    #[error("unbalanced ')'")]
+    UnbalancedClose,
+    #[error("unbalanced '(' at end of file")]
+    UnbalancedOpen,
+    #[error("unterminated quoted string")]
+    UnterminatedString,
+    #[error("bad escape")]
+    BadEscape,
+    #[error("{0} needs an argument")]
+    MissingArgument(String),
+    #[error("bad $TTL {0:?}")]
+    BadTtl(String),
+    #[error("unsupported directive {0}")]
+    UnsupportedDirective(String),
+    #[error("record without an owner name")]
+    NoOwner,
+    #[error("record for {0} has no type")]
+    NoType(String),
+    #[error("unknown record type {0:?}")]
+    UnknownType(String),
+    #[error(
+        "a ';!' line is ';! NAME TYPE SERVFAIL|TIMEOUT|REFUSED|NXDOMAIN|NODATA|SECURE|INSECURE|BOGUS'"
+    )]
+    BadOutcomeLine,
+    #[error("unknown outcome {0:?}")]
+    UnknownOutcome(String),
+    #[error("missing name")]
+    MissingName,
+    #[error("bad IPv4 address {0:?}")]
+    BadIpv4(String),
+    #[error("bad IPv6 address {0:?}")]
+    BadIpv6(String),
+    #[error("bad MX preference {0:?}")]
+    BadMxPreference(String),
+    #[error("bad TLSA field {0:?}")]
+    BadTlsaField(String),
+    #[error("bad TLSA data {0:?}")]
+    BadTlsaData(String),
+    #[error("ANY is not a record type")]
+    AnyIsNoType,
+    #[error(
+        "a character-string of {0} octets: at most 255 (RFC 1035 §3.3); split long TXT text into \
+         several quoted strings"
+    )]
+    StringTooLong(usize),
+    #[error("bad RFC 3597 generic data: {0}")]
+    BadGeneric(&'static str),
+}
+
+/// A zone-file error at a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {kind}")]
+pub struct ZoneError {
+    pub line: usize,
+    pub kind: ZoneErrorKind,
+}
+
+type Parsed<T> = Result<T, ZoneError>;
+
+fn at(line: usize, kind: ZoneErrorKind) -> ZoneError {
+    ZoneError { line, kind }
+}
 
 /// Parse one zone file's text into `zone`. Errors carry the 1-based line number.
-pub(super) fn add_text(zone: &mut Zone, text: &str) -> Result<(), (usize, String)> {
+pub(super) fn add_text(zone: &mut Zone, text: &str) -> Parsed<()> {
     let mut parser = Parser {
         origin: String::new(),
         ttl: DEFAULT_TTL,
@@ -34,9 +102,19 @@ struct LogicalLine {
 struct Token {
     bytes: Vec<u8>,
     quoted: bool,
+    /// The token was a bare `\#`: RFC 3597 generic rdata follows.
+    generic: bool,
 }
 
 impl Token {
+    fn new(bytes: Vec<u8>, quoted: bool) -> Token {
+        Token {
+            bytes,
+            quoted,
+            generic: false,
+        }
+    }
+
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.bytes).into_owned()
     }
@@ -44,7 +122,7 @@ impl Token {
 
 /// Split the file into logical lines: parentheses join physical lines, `;` starts a comment
 /// outside quotes, `\DDD` and `\X` escapes are decoded.
-fn logical_lines(text: &str) -> Result<Vec<LogicalLine>, (usize, String)> {
+fn logical_lines(text: &str) -> Parsed<Vec<LogicalLine>> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut current: Option<LogicalLine> = None;
@@ -69,7 +147,8 @@ fn logical_lines(text: &str) -> Result<Vec<LogicalLine>, (usize, String)> {
             });
         }
         let Some(logical) = current.as_mut() else {
-            return Err((number, "internal: no open line".into()));
+            // Unreachable: a line is always open here; refuse rather than panic.
+            return Err(at(number, ZoneErrorKind::UnbalancedClose));
         };
         let bytes = line.as_bytes();
         let mut i = 0;
@@ -84,18 +163,31 @@ fn logical_lines(text: &str) -> Result<Vec<LogicalLine>, (usize, String)> {
                 b')' => {
                     depth = depth
                         .checked_sub(1)
-                        .ok_or((number, "unbalanced ')'".to_string()))?;
+                        .ok_or(at(number, ZoneErrorKind::UnbalancedClose))?;
                     i += 1;
                 }
                 b'"' => {
                     let (token, next) = read_token(bytes, i + 1, true)
-                        .ok_or((number, "unterminated quoted string".to_string()))?;
+                        .ok_or(at(number, ZoneErrorKind::UnterminatedString))?;
                     logical.tokens.push(token);
                     i = next;
                 }
+                b'\\'
+                    if bytes.get(i + 1) == Some(&b'#')
+                        && bytes
+                            .get(i + 2)
+                            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r')) =>
+                {
+                    logical.tokens.push(Token {
+                        bytes: b"\\#".to_vec(),
+                        quoted: false,
+                        generic: true,
+                    });
+                    i += 2;
+                }
                 _ => {
                     let (token, next) =
-                        read_token(bytes, i, false).ok_or((number, "bad escape".to_string()))?;
+                        read_token(bytes, i, false).ok_or(at(number, ZoneErrorKind::BadEscape))?;
                     logical.tokens.push(token);
                     i = next;
                 }
@@ -108,7 +200,7 @@ fn logical_lines(text: &str) -> Result<Vec<LogicalLine>, (usize, String)> {
         }
     }
     if depth != 0 {
-        return Err((text.lines().count(), "unbalanced '(' at end of file".into()));
+        return Err(at(text.lines().count(), ZoneErrorKind::UnbalancedOpen));
     }
     Ok(out)
 }
@@ -122,13 +214,13 @@ fn read_token(bytes: &[u8], start: usize, quoted: bool) -> Option<(Token, usize)
             return if quoted {
                 None
             } else {
-                Some((Token { bytes: out, quoted }, i))
+                Some((Token::new(out, quoted), i))
             };
         };
         match b {
-            b'"' if quoted => return Some((Token { bytes: out, quoted }, i + 1)),
+            b'"' if quoted => return Some((Token::new(out, quoted), i + 1)),
             b' ' | b'\t' | b'\r' | b';' | b'(' | b')' | b'"' if !quoted => {
-                return Some((Token { bytes: out, quoted }, i));
+                return Some((Token::new(out, quoted), i));
             }
             b'\\' => {
                 let digits = bytes.get(i + 1..i + 4);
@@ -174,7 +266,7 @@ impl Parser {
         }
     }
 
-    fn line(&mut self, zone: &mut Zone, line: LogicalLine) -> Result<(), (usize, String)> {
+    fn line(&mut self, zone: &mut Zone, line: LogicalLine) -> Parsed<()> {
         let n = line.number;
         if let Some(directive) = line.directive {
             return self.failure_line(zone, n, &directive);
@@ -189,7 +281,7 @@ impl Parser {
             tokens.next();
             let arg = tokens
                 .next()
-                .ok_or((n, format!("{keyword} needs an argument")))?;
+                .ok_or_else(|| at(n, ZoneErrorKind::MissingArgument(keyword.clone())))?;
             match keyword.as_str() {
                 "$ORIGIN" => {
                     let text = arg.text();
@@ -203,18 +295,18 @@ impl Parser {
                     self.ttl = arg
                         .text()
                         .parse()
-                        .map_err(|_| (n, format!("bad $TTL {:?}", arg.text())))?;
+                        .map_err(|_| at(n, ZoneErrorKind::BadTtl(arg.text())))?;
                 }
-                _ => return Err((n, format!("unsupported directive {keyword}"))),
+                _ => return Err(at(n, ZoneErrorKind::UnsupportedDirective(keyword))),
             }
             return Ok(());
         }
         let owner = if line.continues_owner {
             self.last_owner
                 .clone()
-                .ok_or((n, "record without an owner name".to_string()))?
+                .ok_or(at(n, ZoneErrorKind::NoOwner))?
         } else {
-            let token = tokens.next().ok_or((n, "empty record".to_string()))?;
+            let token = tokens.next().ok_or(at(n, ZoneErrorKind::NoOwner))?;
             self.absolute(&token)
         };
         self.last_owner = Some(owner.clone());
@@ -222,7 +314,7 @@ impl Parser {
         let rtype = loop {
             let token = tokens
                 .next()
-                .ok_or((n, format!("record for {owner} has no type")))?;
+                .ok_or_else(|| at(n, ZoneErrorKind::NoType(owner.clone())))?;
             let text = token.text();
             if let Ok(t) = text.parse::<u32>() {
                 ttl = t;
@@ -230,30 +322,29 @@ impl Parser {
                 continue;
             } else {
                 break RecordType::parse(&text)
-                    .ok_or((n, format!("unknown record type {text:?}")))?;
+                    .ok_or_else(|| at(n, ZoneErrorKind::UnknownType(text.clone())))?;
             }
         };
         let rest: Vec<Token> = tokens.collect();
-        let rdata = self.rdata(rtype, &rest).map_err(|m| (n, m))?;
+        let rdata = self.rdata(rtype, &rest).map_err(|kind| at(n, kind))?;
+        zone.held.insert(owner.clone());
         zone.insert(Record { owner, ttl, rdata });
         Ok(())
     }
 
-    fn failure_line(&self, zone: &mut Zone, n: usize, text: &str) -> Result<(), (usize, String)> {
+    fn failure_line(&self, zone: &mut Zone, n: usize, text: &str) -> Parsed<()> {
         let tokens = logical_lines(text)
-            .map_err(|(_, m)| (n, m))?
+            .map_err(|e| at(n, e.kind))?
             .into_iter()
             .flat_map(|l| l.tokens)
             .collect::<Vec<_>>();
         let [name, rtype, outcome] = tokens.as_slice() else {
-            return Err((
-                n,
-                "a ';!' line is ';! NAME TYPE SERVFAIL|TIMEOUT|REFUSED|NXDOMAIN|NODATA|SECURE|INSECURE|BOGUS'".into(),
-            ));
+            return Err(at(n, ZoneErrorKind::BadOutcomeLine));
         };
         let rtype = RecordType::parse(&rtype.text())
-            .ok_or((n, format!("unknown record type {:?}", rtype.text())))?;
+            .ok_or_else(|| at(n, ZoneErrorKind::UnknownType(rtype.text())))?;
         let owner = self.absolute(name);
+        zone.held.insert(owner.clone());
         if let Some(status) = Dnssec::parse(&outcome.text()) {
             zone.dnssec.insert((owner, rtype), status);
             return Ok(());
@@ -264,7 +355,7 @@ impl Parser {
             "REFUSED" => Failure::Refused,
             "NXDOMAIN" => Failure::NxDomain,
             "NODATA" => Failure::NoData,
-            other => return Err((n, format!("unknown outcome {other:?}"))),
+            other => return Err(at(n, ZoneErrorKind::UnknownOutcome(other.to_string()))),
         };
         if failure == Failure::NoData {
             // The name exists (the recorder saw it), it just has no such records.
@@ -274,47 +365,53 @@ impl Parser {
         Ok(())
     }
 
-    fn name_arg(&self, tokens: &[Token], i: usize) -> Result<String, String> {
+    fn name_arg(&self, tokens: &[Token], i: usize) -> Result<String, ZoneErrorKind> {
         tokens
             .get(i)
             .map(|t| self.absolute(t))
-            .ok_or_else(|| "missing name".to_string())
+            .ok_or(ZoneErrorKind::MissingName)
     }
 
-    fn rdata(&self, rtype: RecordType, tokens: &[Token]) -> Result<Rdata, String> {
+    fn rdata(&self, rtype: RecordType, tokens: &[Token]) -> Result<Rdata, ZoneErrorKind> {
         let first = tokens.first().map(Token::text).unwrap_or_default();
+        if let Some((head, rest)) = tokens.split_first()
+            && head.generic
+            && rtype != RecordType::Any
+        {
+            return generic(rtype, rest);
+        }
         Ok(match rtype {
             RecordType::A => Rdata::A(
                 first
                     .parse::<Ipv4Addr>()
-                    .map_err(|_| format!("bad IPv4 address {first:?}"))?,
+                    .map_err(|_| ZoneErrorKind::BadIpv4(first.clone()))?,
             ),
             RecordType::Aaaa => Rdata::Aaaa(
                 first
                     .parse::<Ipv6Addr>()
-                    .map_err(|_| format!("bad IPv6 address {first:?}"))?,
+                    .map_err(|_| ZoneErrorKind::BadIpv6(first.clone()))?,
             ),
-            RecordType::Txt => Rdata::Txt(tokens.iter().map(|t| t.bytes.clone()).collect()),
-            RecordType::Spf => Rdata::Spf(tokens.iter().map(|t| t.bytes.clone()).collect()),
+            RecordType::Txt => Rdata::Txt(character_strings(tokens)?),
+            RecordType::Spf => Rdata::Spf(character_strings(tokens)?),
             RecordType::Mx => Rdata::Mx {
                 preference: first
                     .parse()
-                    .map_err(|_| format!("bad MX preference {first:?}"))?,
+                    .map_err(|_| ZoneErrorKind::BadMxPreference(first.clone()))?,
                 exchange: self.name_arg(tokens, 1)?,
             },
             RecordType::Ptr => Rdata::Ptr(self.name_arg(tokens, 0)?),
             RecordType::Cname => Rdata::Cname(self.name_arg(tokens, 0)?),
             RecordType::Ns => Rdata::Ns(self.name_arg(tokens, 0)?),
             RecordType::Tlsa => {
-                let num = |i: usize| -> Result<u8, String> {
+                let num = |i: usize| -> Result<u8, ZoneErrorKind> {
                     let t = tokens.get(i).map(Token::text).unwrap_or_default();
-                    t.parse().map_err(|_| format!("bad TLSA field {t:?}"))
+                    t.parse().map_err(|_| ZoneErrorKind::BadTlsaField(t))
                 };
                 let hex: String = tokens.iter().skip(3).map(Token::text).collect();
                 let data = if hex == "-" {
                     Vec::new()
                 } else {
-                    decode_hex(&hex).ok_or(format!("bad TLSA data {hex:?}"))?
+                    decode_hex(&hex).ok_or_else(|| ZoneErrorKind::BadTlsaData(hex.clone()))?
                 };
                 Rdata::Tlsa {
                     usage: num(0)?,
@@ -323,13 +420,44 @@ impl Parser {
                     data,
                 }
             }
-            RecordType::Any => return Err("ANY is not a record type".into()),
+            RecordType::Any => return Err(ZoneErrorKind::AnyIsNoType),
             other => Rdata::Other {
                 rtype: other,
                 text: tokens.iter().map(Token::text).collect::<Vec<_>>().join(" "),
             },
         })
     }
+}
+
+/// TXT / SPF data: each token one character-string of at most 255 octets.
+fn character_strings(tokens: &[Token]) -> Result<Vec<Vec<u8>>, ZoneErrorKind> {
+    tokens
+        .iter()
+        .map(|t| {
+            if t.bytes.len() > MAX_CHARACTER_STRING {
+                Err(ZoneErrorKind::StringTooLong(t.bytes.len()))
+            } else {
+                Ok(t.bytes.clone())
+            }
+        })
+        .collect()
+}
+
+/// RFC 3597 §5 `\# LENGTH HEX...` (hex may be split into several tokens), kept as wire data.
+fn generic(rtype: RecordType, tokens: &[Token]) -> Result<Rdata, ZoneErrorKind> {
+    let (length, hex) = tokens
+        .split_first()
+        .ok_or(ZoneErrorKind::BadGeneric("missing length"))?;
+    let length: usize = length
+        .text()
+        .parse()
+        .map_err(|_| ZoneErrorKind::BadGeneric("bad length"))?;
+    let hex: String = hex.iter().map(Token::text).collect();
+    let data = decode_hex(&hex).ok_or(ZoneErrorKind::BadGeneric("bad hex"))?;
+    if data.len() != length {
+        return Err(ZoneErrorKind::BadGeneric("length differs from the data"));
+    }
+    Ok(Rdata::Unknown { rtype, data })
 }
 
 pub fn decode_hex(hex: &str) -> Option<Vec<u8>> {
