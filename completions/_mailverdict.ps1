@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             break
         }
         'mailverdict;check' {
+            [CompletionResult]::new('--dmarc-spec', '--dmarc-spec', [CompletionResultType]::ParameterName, 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)')
             [CompletionResult]::new('--dnsbl', '--dnsbl', [CompletionResultType]::ParameterName, 'Look the origin IP up in this DNS blocklist zone (repeatable)')
             [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'Client IP to evaluate SPF for, instead of the one read from the Received path')
             [CompletionResult]::new('--helo', '--helo', [CompletionResultType]::ParameterName, 'HELO/EHLO name, instead of the one read from the Received path')
@@ -136,6 +137,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             break
         }
         'mailverdict;filter' {
+            [CompletionResult]::new('--dmarc-spec', '--dmarc-spec', [CompletionResultType]::ParameterName, 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Total seconds for all checks; past it the message goes out with dmarc=temperror')
             [CompletionResult]::new('--add-header', '--add-header', [CompletionResultType]::ParameterName, 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -157,6 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             break
         }
         'mailverdict;batch' {
+            [CompletionResult]::new('--dmarc-spec', '--dmarc-spec', [CompletionResultType]::ParameterName, 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads (default: all cores)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads (default: all cores)')
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Take only shard K of N (1-based), to spread a corpus over machines')

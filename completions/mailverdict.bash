@@ -137,12 +137,16 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__batch)
-            opts="-j -h --jobs --shard --transport --dnsbl --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-j -h --dmarc-spec --jobs --shard --transport --dnsbl --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dmarc-spec)
+                    COMPREPLY=($(compgen -W "rfc9989 rfc7489" -- "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -219,12 +223,16 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__check)
-            opts="-h --dnsbl --ip --helo --mail-from --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --dmarc-spec --dnsbl --ip --helo --mail-from --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dmarc-spec)
+                    COMPREPLY=($(compgen -W "rfc9989 rfc7489" -- "${cur}"))
+                    return 0
+                    ;;
                 --dnsbl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -371,12 +379,16 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__filter)
-            opts="-h --deadline --add-header --transport --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            opts="-h --dmarc-spec --deadline --add-header --transport --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dmarc-spec)
+                    COMPREPLY=($(compgen -W "rfc9989 rfc7489" -- "${cur}"))
+                    return 0
+                    ;;
                 --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -45,6 +45,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailverdict;check'= {
+            cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'
             cand --dnsbl 'Look the origin IP up in this DNS blocklist zone (repeatable)'
             cand --ip 'Client IP to evaluate SPF for, instead of the one read from the Received path'
             cand --helo 'HELO/EHLO name, instead of the one read from the Received path'
@@ -128,6 +129,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'mailverdict;filter'= {
+            cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'
             cand --deadline 'Total seconds for all checks; past it the message goes out with dmarc=temperror'
             cand --add-header 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)'
             cand --format 'Output format'
@@ -148,6 +150,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'mailverdict;batch'= {
+            cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'
             cand -j 'Worker threads (default: all cores)'
             cand --jobs 'Worker threads (default: all cores)'
             cand --shard 'Take only shard K of N (1-based), to spread a corpus over machines'

@@ -51,6 +51,8 @@ complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "filter" -d 
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l dmarc-spec -d 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
+rfc7489\t'RFC 7489 (2015), the older informational rules'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l dnsbl -d 'Look the origin IP up in this DNS blocklist zone (repeatable)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l ip -d 'Client IP to evaluate SPF for, instead of the one read from the Received path' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l helo -d 'HELO/EHLO name, instead of the one read from the Received path' -r
@@ -138,6 +140,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l stric
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l no-https -d 'Do not fetch MTA-STS policies over HTTPS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l probe -d 'Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l dmarc-spec -d 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
+rfc7489\t'RFC 7489 (2015), the older informational rules'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; past it the message goes out with dmarc=temperror' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
 summary\t'X-Mailverdict-Summary: the one-line summary'"
@@ -160,6 +164,8 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l ca-fi
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l dmarc-spec -d 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
+rfc7489\t'RFC 7489 (2015), the older informational rules'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s j -l jobs -d 'Worker threads (default: all cores)' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l shard -d 'Take only shard K of N (1-based), to spread a corpus over machines' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l dnsbl -d 'Look the origin IP up in this DNS blocklist zone (repeatable)' -r

@@ -33,7 +33,7 @@ pub use audit::findings::{Finding, Severity};
 pub use audit::{AuditOptions, DomainReport, DomainSection, ProbeSettings, audit};
 pub use auth::arc::{ArcReport, ArcSetReport};
 pub use auth::dkim::DkimReport;
-pub use auth::dmarc::DmarcReport;
+pub use auth::dmarc::{DmarcReport, DmarcSpec};
 pub use auth::spf::{SpfReport, SpfRequest, TermTrace, TraceNode, evaluate as evaluate_spf};
 pub use common::{At, AuthResult, Clock, Dnssec};
 pub use message::input::{InputError, MAX_SIZE, SizeError, describe, parse_size, read_message};

@@ -129,6 +129,24 @@ pub struct GlobalArgs {
     pub max_size: String,
 }
 
+/// `--dmarc-spec`: which DMARC specification to evaluate by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DmarcSpecArg {
+    /// RFC 9989 (2026), the standard
+    Rfc9989,
+    /// RFC 7489 (2015), the older informational rules
+    Rfc7489,
+}
+
+impl From<DmarcSpecArg> for mailverdict::DmarcSpec {
+    fn from(a: DmarcSpecArg) -> Self {
+        match a {
+            DmarcSpecArg::Rfc9989 => mailverdict::DmarcSpec::Rfc9989,
+            DmarcSpecArg::Rfc7489 => mailverdict::DmarcSpec::Rfc7489,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TraceArgs {
     /// The message (.eml); "-" or nothing reads standard input
@@ -140,6 +158,9 @@ pub struct TraceArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)
+    #[arg(long, value_enum, value_name = "SPEC", default_value = "rfc9989")]
+    pub dmarc_spec: DmarcSpecArg,
     /// The message (.eml); "-" or nothing reads standard input
     pub file: Option<PathBuf>,
     /// Look the origin IP up in this DNS blocklist zone (repeatable)
@@ -180,6 +201,9 @@ pub struct DomainArgs {
 
 #[derive(Debug, Args)]
 pub struct FilterArgs {
+    /// DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)
+    #[arg(long, value_enum, value_name = "SPEC", default_value = "rfc9989")]
+    pub dmarc_spec: DmarcSpecArg,
     /// Total seconds for all checks; past it the message goes out with dmarc=temperror
     #[arg(long, value_name = "SECS", default_value = "10")]
     pub deadline: f64,
@@ -193,6 +217,9 @@ pub struct FilterArgs {
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
+    /// DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)
+    #[arg(long, value_enum, value_name = "SPEC", default_value = "rfc9989")]
+    pub dmarc_spec: DmarcSpecArg,
     /// mbox files, Maildir folders, folders of .eml; "-" reads a list of paths from stdin
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,

@@ -99,12 +99,13 @@ fn check_options(
             .then(|| settings.authserv_id.clone()),
         dnsbl: dnsbl.to_vec(),
         transport,
+        dmarc_spec: mailverdict::DmarcSpec::default(),
     })
 }
 
 fn check(settings: &Settings, args: CheckArgs) -> Result<i32, Error> {
     let input = mailverdict::read_message(args.file.as_deref(), settings.max_size)?;
-    let opts = check_options(
+    let mut opts = check_options(
         settings,
         &args.dnsbl,
         args.ip.as_deref(),
@@ -112,6 +113,7 @@ fn check(settings: &Settings, args: CheckArgs) -> Result<i32, Error> {
         args.mail_from,
         true,
     )?;
+    opts.dmarc_spec = args.dmarc_spec.into();
     let report = mailverdict::check_message(&input, &settings.dns, &opts)
         .map_err(|e| not_a_message(args.file.as_deref(), e))?;
     let text = match settings.format {
@@ -179,7 +181,10 @@ fn filter(settings: &Settings, args: FilterArgs) -> Result<i32, Error> {
         deadline: std::time::Duration::from_secs_f64(args.deadline),
         max_size: settings.max_size,
         extra: args.add_header.into_iter().map(Into::into).collect(),
-        check: check_options(settings, &[], None, None, None, args.transport)?,
+        check: CheckOptions {
+            dmarc_spec: args.dmarc_spec.into(),
+            ..check_options(settings, &[], None, None, None, args.transport)?
+        },
     };
     let outcome = mailverdict::filter_stdio(settings.dns.clone(), &cfg);
     Ok(exit::filter(&outcome))
@@ -262,7 +267,10 @@ fn batch(settings: &Settings, args: BatchArgs) -> Result<i32, Error> {
         jobs,
         shard,
         max_size: settings.max_size,
-        check: check_options(settings, &args.dnsbl, None, None, None, args.transport)?,
+        check: CheckOptions {
+            dmarc_spec: args.dmarc_spec.into(),
+            ..check_options(settings, &args.dnsbl, None, None, None, args.transport)?
+        },
         human,
     };
     progress::catch_interrupt();

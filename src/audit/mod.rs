@@ -221,7 +221,7 @@ pub fn audit(dns: &Dns, domains: &[String], opts: &AuditOptions) -> DomainReport
     });
     let findings: Vec<Finding> = sections.iter().flat_map(|s| s.findings.clone()).collect();
     DomainReport {
-        schema: "mailverdict.domain.v1",
+        schema: "mailverdict.domain.v2",
         errors: findings
             .iter()
             .filter(|f| f.severity == Severity::Error)

@@ -71,7 +71,13 @@ pub fn check_message(
             dkim::MAX_SIGNATURES
         ));
     }
-    let dmarc_report = dmarc::evaluate(dns, &stage.author, &spf_report, &mut dkim_reports);
+    let dmarc_report = dmarc::evaluate(
+        dns,
+        &stage.author,
+        &spf_report,
+        &mut dkim_reports,
+        opts.dmarc_spec,
+    );
     let mut fields = stage.authentication_results;
     authres::compare(&mut fields, |clause| {
         our_result(
@@ -84,7 +90,7 @@ pub fn check_message(
         )
     });
     Ok(CheckReport {
-        schema: "mailverdict.check.v1",
+        schema: "mailverdict.check.v2",
         verdict: verdict(&dmarc_report),
         message: stage.message,
         path: stage.path,
@@ -124,8 +130,12 @@ fn evaluate_spf(dns: &Dns, stage: &PathStage, at: u64, opts: &CheckOptions) -> s
 /// for the evaluation that needs SPF's and DKIM's results).
 fn prefetch_dmarc(dns: &Dns, stage: &PathStage, parallel: bool) {
     if let (true, crate::message::Author::Domain(d)) = (parallel, &stage.author) {
-        let org = crate::auth::dmarc::org::organizational_domain(d);
-        let names = [format!("_dmarc.{d}"), format!("_dmarc.{org}")];
+        // The RFC 9989 tree walk's names; RFC 7489's (the domain and its PSL organizational
+        // domain) are among them.
+        let names: Vec<String> = crate::auth::dmarc::discovery::walk_names(d)
+            .iter()
+            .map(|n| format!("_dmarc.{n}"))
+            .collect();
         crate::common::map(true, &names, |n| {
             let _ = dns.txt(n);
         });
@@ -186,7 +196,7 @@ fn verdict(d: &DmarcReport) -> Verdict {
         AuthResult::Pass => format!("DMARC pass for {domain}: {}", d.reason),
         AuthResult::Fail => format!(
             "DMARC fail for {domain} (policy {} -> {}): {}",
-            d.applied_policy.as_deref().unwrap_or("none"),
+            d.applied_policy.map_or("none", |p| p.word()),
             d.disposition,
             d.reason
         ),
@@ -252,7 +262,7 @@ mod tests {
             (r.spf.result, r.dmarc.result),
             (AuthResult::Fail, AuthResult::Fail)
         );
-        assert_eq!(r.dmarc.disposition, "reject");
+        assert_eq!(r.dmarc.disposition.word(), "reject");
     }
 
     /// Two From addresses: no single author domain, DMARC permerror with the author problem.

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use crate::auth::dmarc::DmarcSpec;
 use crate::common::Clock;
 use crate::dns::Dns;
 use crate::message::info::MessageInfo;
@@ -35,6 +36,8 @@ pub struct CheckOptions {
     pub dnsbl: Vec<String>,
     /// Look up MTA-STS / DANE posture (on in check and trace, opt-in for filter and batch).
     pub transport: bool,
+    /// The DMARC spec to evaluate by (`--dmarc-spec`).
+    pub dmarc_spec: DmarcSpec,
 }
 
 /// What the Received chain and the header say, before any signature is checked or any DNS
@@ -224,6 +227,7 @@ impl CheckOptions {
             authserv_id: None,
             dnsbl: Vec::new(),
             transport: true,
+            dmarc_spec: DmarcSpec::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! RFC 8601 Authentication-Results rendering.
 
 use super::model::CheckReport;
+use crate::auth::dmarc::DmarcReport;
 use crate::common::AuthResult;
 
 /// A property value: a token as is, anything else as a quoted-string; controls dropped.
@@ -70,19 +71,7 @@ pub fn clauses(r: &CheckReport) -> Vec<String> {
         }
     }
     out.push(c);
-    let d = &r.dmarc;
-    let mut c = format!("dmarc={}", d.result.word());
-    if let Some(p) = &d.applied_policy {
-        c.push_str(&format!(
-            " (p={} dis={})",
-            comment(p),
-            comment(d.disposition.split(' ').next().unwrap_or("none"))
-        ));
-    }
-    if let Some(fd) = &d.from_domain {
-        c.push_str(&format!(" header.from={}", value(fd)));
-    }
-    out.push(c);
+    out.push(dmarc_clause(&r.dmarc));
     if let Some(ip) = &r.iprev {
         let mut c = format!("iprev={} policy.iprev={}", ip.result.word(), value(&ip.ip));
         if let Some(n) = &ip.confirmed {
@@ -100,6 +89,24 @@ pub fn spf_clause(spf: &crate::auth::spf::SpfReport) -> String {
         clause.push_str(&format!(" smtp.mailfrom={s}"));
     }
     clause
+}
+
+/// The DMARC clause: the result, the policy and disposition as a comment, and the properties
+/// RFC 9989 §9.1 registers: `header.from` and, for a failure, `policy.dmarc` (the policy applied
+/// after `t=`/`pct=`). Its drafts' `polrec.p`/`polrec.domain` were dropped before publication
+/// (draft -31), so they are not written.
+fn dmarc_clause(d: &DmarcReport) -> String {
+    let mut c = format!("dmarc={}", d.result.word());
+    if let Some(p) = d.applied_policy {
+        c.push_str(&format!(" (p={} dis={})", p.word(), d.disposition.word()));
+    }
+    if let Some(fd) = &d.from_domain {
+        c.push_str(&format!(" header.from={}", value(fd)));
+    }
+    if d.result == AuthResult::Fail {
+        c.push_str(&format!(" policy.dmarc={}", d.disposition.word()));
+    }
+    c
 }
 
 /// The whole header field, folded one result per line with `eol` + TAB.

@@ -72,7 +72,7 @@ fn good_domain_passes() {
     );
     let (code, v) = audit_good(&server, &[]);
     assert_eq!(code, 0, "{}", v["findings"]);
-    assert_eq!(v["schema"], "mailverdict.domain.v1");
+    assert_eq!(v["schema"], "mailverdict.domain.v2");
     assert_eq!(
         (v["errors"].as_u64(), v["warnings"].as_u64()),
         (Some(0), Some(0))

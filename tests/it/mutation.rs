@@ -142,6 +142,7 @@ fn options() -> CheckOptions {
         authserv_id: Some("mx.receiver.test".into()),
         dnsbl: Vec::new(),
         transport: true,
+        dmarc_spec: mailverdict::DmarcSpec::Rfc9989,
     }
 }
 

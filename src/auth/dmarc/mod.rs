@@ -1,343 +1,406 @@
-//! DMARC (RFC 7489): record discovery, alignment of SPF and of each DKIM signature, result and
-//! the disposition a receiver following the policy would apply.
+//! DMARC: RFC 9989 (the DNS tree walk, `np=`, `psd=`, `t=`) by default, RFC 7489 (the Public
+//! Suffix List, `pct=`) on request. Policy discovery, identifier alignment of SPF and of each
+//! DKIM signature, the result, and the disposition a receiver following the policy applies.
+//! Every message is evaluated under both specs; the report says when they differ.
 
+mod align;
+pub mod cause;
+pub mod discovery;
 pub mod org;
+pub mod record;
 
-use crate::auth::spf::SpfReport;
-use crate::auth::tags::TagList;
-use crate::dns::{Dns, Failure};
-use org::organizational_domain;
 use serde::Serialize;
 
 use crate::auth::dkim::DkimReport;
+use crate::auth::spf::SpfReport;
 use crate::common::AuthResult;
+use crate::dns::name::normalize;
+use crate::dns::{Dns, Failure, RecordType};
 use crate::message::Author;
+use cause::{DispositionCause, DmarcCause, PolicyTag, disposition};
+use discovery::{Discovery, Org, Outcome, Source, Step, StepAnswer, discover};
+use record::{Mode, Policy, Psd, Record};
 
+pub use record::parse;
+
+/// Which DMARC specification to evaluate by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub enum DmarcSpec {
+    /// RFC 9989 (May 2026), the standard: tree walk, `np=`, `psd=`, `t=`.
+    #[default]
+    #[serde(rename = "rfc9989")]
+    Rfc9989,
+    /// RFC 7489 (2015, informational): Public Suffix List, `pct=`.
+    #[serde(rename = "rfc7489")]
+    Rfc7489,
+}
+
+impl DmarcSpec {
+    /// The option and JSON word.
+    pub fn word(self) -> &'static str {
+        match self {
+            DmarcSpec::Rfc9989 => "rfc9989",
+            DmarcSpec::Rfc7489 => "rfc7489",
+        }
+    }
+
+    /// The name in prose.
+    pub fn title(self) -> &'static str {
+        match self {
+            DmarcSpec::Rfc9989 => "RFC 9989",
+            DmarcSpec::Rfc7489 => "RFC 7489",
+        }
+    }
+
+    /// The other one.
+    pub fn other(self) -> DmarcSpec {
+        match self {
+            DmarcSpec::Rfc9989 => DmarcSpec::Rfc7489,
+            DmarcSpec::Rfc7489 => DmarcSpec::Rfc9989,
+        }
+    }
+}
+
+/// The Organizational Domain of one identity and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgDomain {
+    pub domain: String,
+    /// None when a DNS failure on the tree walk hid it.
+    pub org_domain: Option<String>,
+    /// `psd-n`, `below-psd`, `highest`, `no-record`, `psl`, `same-as-author`, `not-needed`,
+    /// `unknown`.
+    pub method: &'static str,
+    /// The method in words.
+    pub how: String,
+}
+
+/// Organizational Domains of the author domain and of the authenticated identifiers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OrgDomains {
+    pub author: Option<OrgDomain>,
+    pub spf: Option<OrgDomain>,
+    pub dkim: Vec<OrgDomain>,
+}
+
+/// The evaluation under the other spec, when its result or disposition differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherSpec {
+    pub spec: DmarcSpec,
+    pub result: AuthResult,
+    pub disposition: Policy,
+    pub policy_domain: Option<String>,
+    /// "under RFC 7489: ..." in one line.
+    pub line: String,
+}
+
+/// The DMARC part of a check report.
 #[derive(Debug, Clone, Serialize)]
 pub struct DmarcReport {
     pub result: AuthResult,
+    /// The spec this result is by.
+    pub spec: DmarcSpec,
     pub from_domain: Option<String>,
-    /// Where the record was found (the From domain or its organizational domain).
+    /// Where the applied record was found.
     pub policy_domain: Option<String>,
+    /// `author`, `organizational` or `public-suffix`.
+    pub policy_source: Option<Source>,
     pub record: Option<String>,
-    pub policy: Option<String>,
-    pub subdomain_policy: Option<String>,
-    /// The policy that applies to this From domain (sp= for a subdomain).
-    pub applied_policy: Option<String>,
+    /// `p=` in force (after the RFC's fallback rule).
+    pub policy: Option<Policy>,
+    /// `sp=` as published.
+    pub subdomain_policy: Option<Policy>,
+    /// `np=` as published (RFC 9989).
+    pub nonexistent_policy: Option<Policy>,
+    /// The policy that applies to this From domain, before `t=`/`pct=`.
+    pub applied_policy: Option<Policy>,
+    /// Which tag it came from: `p`, `sp` or `np`.
+    pub applied_tag: Option<PolicyTag>,
+    /// Whether the From domain exists (asked only when `np=` would differ from `sp=`).
+    pub author_exists: Option<bool>,
+    /// RFC 7489 only.
     pub pct: Option<u8>,
-    pub adkim: Option<String>,
-    pub aspf: Option<String>,
+    /// RFC 9989 `t=y`.
+    pub testing: bool,
+    /// RFC 9989 `psd=` of the applied record.
+    pub psd: Option<Psd>,
+    pub adkim: Option<Mode>,
+    pub aspf: Option<Mode>,
     pub rua: Vec<String>,
     pub ruf: Vec<String>,
     pub spf_aligned: bool,
     pub dkim_aligned: bool,
-    /// What a receiver following the policy would do: none, quarantine, reject.
-    pub disposition: String,
+    /// What a receiver following the policy does: `none`, `quarantine` or `reject`.
+    pub disposition: Policy,
+    /// Why that disposition.
+    pub disposition_reason: String,
     pub reason: String,
+    /// Every `_dmarc` name queried for the author domain and what it returned.
+    pub discovery: Vec<Step>,
+    pub org_domains: OrgDomains,
+    /// Tags of the record that were ignored or replaced by defaults.
+    pub notes: Vec<String>,
+    /// The other spec's outcome, when it differs.
+    pub other_spec: Option<OtherSpec>,
+    /// The typed cause behind `reason`.
+    #[serde(skip)]
+    pub cause: DmarcCause,
+    #[serde(skip)]
+    pub disposition_cause: DispositionCause,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    pub p: String,
-    pub sp: Option<String>,
-    pub pct: u8,
-    pub adkim_strict: bool,
-    pub aspf_strict: bool,
-    pub rua: Vec<String>,
-    pub ruf: Vec<String>,
-}
-
-fn policy_word(v: &str) -> Option<String> {
-    let v = v.trim().to_ascii_lowercase();
-    matches!(v.as_str(), "none" | "quarantine" | "reject").then_some(v)
-}
-
-fn uris(v: Option<&str>) -> Vec<String> {
-    v.map(|v| {
-        v.split(',')
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-/// Parse a DMARC record. Unknown tags are ignored (RFC 7489 §6.3); a missing or bad `p=` is
-/// read as `none` when `rua=` is present (§6.6.3), otherwise the record is invalid.
-pub fn parse(text: &str) -> Result<Policy, String> {
-    let tags = TagList::parse(text).map_err(|e| e.to_string())?;
-    if tags.names().next() != Some("v") || tags.get("v") != Some("DMARC1") {
-        return Err("record does not start with v=DMARC1".into());
-    }
-    let rua = uris(tags.get("rua"));
-    let p = match tags.get("p").and_then(policy_word) {
-        Some(p) => p,
-        None if !rua.is_empty() => "none".to_string(),
-        None => return Err("p= is missing or not none/quarantine/reject".into()),
-    };
-    let pct = match tags.get("pct") {
-        Some(v) => v
-            .trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|n| *n <= 100)
-            .ok_or_else(|| format!("pct={v} is not 0..100"))?,
-        None => 100,
-    };
-    let strict = |name: &str| -> Result<bool, String> {
-        match tags.get(name).map(|v| v.trim().to_ascii_lowercase()) {
-            None => Ok(false),
-            Some(v) if v == "r" => Ok(false),
-            Some(v) if v == "s" => Ok(true),
-            Some(v) => Err(format!("{name}={v} is not r or s")),
+impl DmarcReport {
+    fn new(spec: DmarcSpec, from_domain: Option<String>) -> DmarcReport {
+        DmarcReport {
+            result: AuthResult::None,
+            spec,
+            from_domain,
+            policy_domain: None,
+            policy_source: None,
+            record: None,
+            policy: None,
+            subdomain_policy: None,
+            nonexistent_policy: None,
+            applied_policy: None,
+            applied_tag: None,
+            author_exists: None,
+            pct: None,
+            testing: false,
+            psd: None,
+            adkim: None,
+            aspf: None,
+            rua: Vec::new(),
+            ruf: Vec::new(),
+            spf_aligned: false,
+            dkim_aligned: false,
+            disposition: Policy::None,
+            disposition_reason: String::new(),
+            reason: String::new(),
+            discovery: Vec::new(),
+            org_domains: OrgDomains::default(),
+            notes: Vec::new(),
+            other_spec: None,
+            cause: DmarcCause::NotEvaluated,
+            disposition_cause: DispositionCause::NotFailed(AuthResult::None),
         }
-    };
-    Ok(Policy {
-        p,
-        sp: tags.get("sp").and_then(policy_word),
-        pct,
-        adkim_strict: strict("adkim")?,
-        aspf_strict: strict("aspf")?,
-        rua,
-        ruf: uris(tags.get("ruf")),
-    })
-}
+    }
 
-enum Lookup {
-    Found(Policy, String),
-    Invalid(String),
-    None,
-    Temp(Failure),
-}
-
-fn lookup_at(dns: &Dns, domain: &str) -> Lookup {
-    let name = format!("_dmarc.{domain}");
-    let records = match dns.txt(&name) {
-        Ok(r) => r,
-        Err(f) if f.is_temporary() => return Lookup::Temp(f),
-        Err(_) => return Lookup::None,
-    };
-    let dmarc: Vec<String> = records
-        .iter()
-        .map(|r| String::from_utf8_lossy(r).into_owned())
-        .filter(|r| {
-            r.trim_start()
-                .get(..8)
-                .is_some_and(|p| p.eq_ignore_ascii_case("v=DMARC1"))
-        })
-        .collect();
-    match dmarc.as_slice() {
-        [] => Lookup::None,
-        [one] => match parse(one) {
-            Ok(p) => Lookup::Found(p, one.clone()),
-            Err(e) => Lookup::Invalid(format!("invalid DMARC record at {name}: {e}")),
-        },
-        // §6.6.3: more than one record means no policy.
-        _ => Lookup::Invalid(format!(
-            "{} DMARC records at {name} (exactly one allowed)",
-            dmarc.len()
-        )),
+    fn finish(mut self, result: AuthResult, cause: DmarcCause) -> DmarcReport {
+        self.result = result;
+        self.reason = cause.to_string();
+        self.cause = cause;
+        if result != AuthResult::Fail {
+            self.disposition = Policy::None;
+            self.disposition_cause = DispositionCause::NotFailed(result);
+        }
+        self.disposition_reason = self.disposition_cause.to_string();
+        self
     }
 }
 
-pub fn aligned(a: &str, b: &str, strict: bool) -> bool {
-    let a = crate::dns::name::normalize(a);
-    let b = crate::dns::name::normalize(b);
-    if strict {
-        a == b
-    } else {
-        organizational_domain(&a) == organizational_domain(&b)
-    }
-}
-
-fn base_report(from_domain: Option<String>) -> DmarcReport {
-    DmarcReport {
-        result: AuthResult::None,
-        from_domain,
-        policy_domain: None,
-        record: None,
-        policy: None,
-        subdomain_policy: None,
-        applied_policy: None,
-        pct: None,
-        adkim: None,
-        aspf: None,
-        rua: Vec::new(),
-        ruf: Vec::new(),
-        spf_aligned: false,
-        dkim_aligned: false,
-        disposition: "none".into(),
-        reason: String::new(),
-    }
-}
-
-/// Evaluate DMARC for the message's author domain; marks each aligned DKIM signature.
+/// Evaluate DMARC for the message's author domain under `spec`, and under the other spec for
+/// comparison; marks each DKIM signature whose domain is aligned.
 pub fn evaluate(
     dns: &Dns,
     author: &Author,
     spf: &SpfReport,
     dkim: &mut [DkimReport],
+    spec: DmarcSpec,
 ) -> DmarcReport {
-    let from_domain = match author {
-        Author::Domain(d) => d.clone(),
-        Author::Problem(p) => {
-            let mut r = base_report(None);
-            r.result = AuthResult::Permerror;
-            r.reason = p.to_string();
-            return r;
-        }
-    };
-    let mut report = base_report(Some(from_domain.clone()));
-    let org = organizational_domain(&from_domain);
-    let mut found = lookup_at(dns, &from_domain);
-    let mut policy_domain = from_domain.clone();
-    if matches!(found, Lookup::None) && org != from_domain {
-        found = lookup_at(dns, &org);
-        policy_domain = org.clone();
-    }
-    let (policy, record) = match found {
-        Lookup::Found(p, r) => (p, r),
-        Lookup::Temp(f) => {
-            report.result = AuthResult::Temperror;
-            report.reason =
-                format!("DMARC record lookup for {from_domain} failed: {f} (retry later)");
-            return report;
-        }
-        Lookup::Invalid(e) => {
-            report.result = AuthResult::None;
-            report.reason = format!("{e}; no policy applies");
-            return report;
-        }
-        Lookup::None => {
-            report.reason = if org == from_domain {
-                format!("no DMARC record at _dmarc.{from_domain}")
-            } else {
-                format!("no DMARC record at _dmarc.{from_domain} or _dmarc.{org}")
-            };
-            return report;
-        }
-    };
-    report.policy_domain = Some(policy_domain.clone());
-    report.record = Some(record);
-    report.policy = Some(policy.p.clone());
-    report.subdomain_policy = policy.sp.clone();
-    report.pct = Some(policy.pct);
-    report.adkim = Some(if policy.adkim_strict { "s" } else { "r" }.into());
-    report.aspf = Some(if policy.aspf_strict { "s" } else { "r" }.into());
-    report.rua = policy.rua.clone();
-    report.ruf = policy.ruf.clone();
-    let applied = if policy_domain != from_domain {
-        policy.sp.clone().unwrap_or_else(|| policy.p.clone())
-    } else {
-        policy.p.clone()
-    };
-    report.applied_policy = Some(applied.clone());
-
-    let spf_domain = spf.domain.clone().unwrap_or_default();
-    let spf_identity_aligned = aligned(&spf_domain, &from_domain, policy.aspf_strict);
-    report.spf_aligned = spf.result == AuthResult::Pass && spf_identity_aligned;
-    for sig in dkim.iter_mut() {
-        sig.aligned = sig
-            .domain
-            .as_deref()
-            .is_some_and(|d| aligned(d, &from_domain, policy.adkim_strict));
-    }
-    report.dkim_aligned = dkim
-        .iter()
-        .any(|s| s.aligned && s.result == AuthResult::Pass);
-    let temp_possible = (spf.result == AuthResult::Temperror && spf_identity_aligned)
-        || dkim
-            .iter()
-            .any(|s| s.aligned && s.result == AuthResult::Temperror);
-    let mode = |strict: bool| if strict { "strict" } else { "relaxed" };
-    if report.spf_aligned || report.dkim_aligned {
-        report.result = AuthResult::Pass;
-        let mut why = Vec::new();
-        if report.dkim_aligned {
-            let mut d: Vec<String> = dkim
-                .iter()
-                .filter(|s| s.aligned && s.result == AuthResult::Pass)
-                .filter_map(|s| s.domain.clone())
-                .collect();
-            d.dedup();
-            why.push(format!(
-                "DKIM pass aligned ({}: d={})",
-                mode(policy.adkim_strict),
-                d.join(", d=")
-            ));
-        }
-        if report.spf_aligned {
-            why.push(format!(
-                "SPF pass aligned ({}: {spf_domain})",
-                mode(policy.aspf_strict)
-            ));
-        }
-        report.reason = why.join("; ");
-        return report;
-    }
-    if temp_possible {
-        report.result = AuthResult::Temperror;
-        report.reason = "no aligned pass, and a DNS failure in an aligned SPF or DKIM check may have hidden one (retry later)".into();
-        return report;
-    }
-    report.result = AuthResult::Fail;
-    report.disposition = applied.clone();
-    let mut why = vec![match (spf.result, spf_identity_aligned) {
-        (AuthResult::Pass, false) => format!(
-            "SPF passed for {spf_domain}, which is not aligned with {from_domain} ({})",
-            mode(policy.aspf_strict)
-        ),
-        (r, _) if !spf_domain.is_empty() => format!("SPF {} for {spf_domain}", r.word()),
-        (r, _) => format!("SPF {}", r.word()),
-    }];
-    if dkim.is_empty() {
-        why.push("no DKIM signature".into());
-    }
-    for s in dkim.iter() {
-        let d = s.domain.clone().unwrap_or_else(|| "?".into());
-        if s.result == AuthResult::Pass {
-            why.push(format!(
-                "DKIM d={d} passed but is not aligned with {from_domain}"
-            ));
+    let mut report = evaluate_under(dns, author, spf, dkim, spec);
+    let mut scratch = dkim.to_vec();
+    let other = evaluate_under(dns, author, spf, &mut scratch, spec.other());
+    if other.result != report.result || other.disposition != report.disposition {
+        let why = if other.result != report.result {
+            &other.reason
         } else {
-            why.push(format!("DKIM d={d} {}", s.result.word()));
-        }
-    }
-    report.reason = format!("no aligned pass: {}", why.join("; "));
-    if policy.pct < 100 && applied != "none" {
-        report.disposition = format!(
-            "{applied} (pct={}: applied to {}% of failing mail, the rest one step lower)",
-            policy.pct, policy.pct
-        );
+            &other.disposition_reason
+        };
+        report.other_spec = Some(OtherSpec {
+            spec: other.spec,
+            result: other.result,
+            disposition: other.disposition,
+            policy_domain: other.policy_domain.clone(),
+            line: format!(
+                "under {}: {}, disposition {} ({why})",
+                other.spec.title(),
+                other.result.word(),
+                other.disposition
+            ),
+        });
     }
     report
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_policy_tags() {
-        let p = parse("v=DMARC1; p=reject; sp=quarantine; pct=50; adkim=s; rua=mailto:a@x.test,mailto:b@y.test").expect("parses");
-        assert_eq!(p.p, "reject");
-        assert_eq!(p.sp.as_deref(), Some("quarantine"));
-        assert_eq!(p.pct, 50);
-        assert!(p.adkim_strict && !p.aspf_strict);
-        assert_eq!(p.rua.len(), 2);
-        assert!(parse("v=DMARC1; p=bogus").is_err());
-        assert_eq!(
-            parse("v=DMARC1; p=bogus; rua=mailto:a@x.test")
-                .expect("falls back")
-                .p,
-            "none"
-        );
+/// RFC 8020: a name exists unless a query for it is answered NXDOMAIN. A `_dmarc` child that
+/// exists proves its parent does, so the extra query is needed only after an NXDOMAIN there.
+fn author_exists(dns: &Dns, domain: &str, first: Option<&Step>) -> Result<bool, Failure> {
+    if first.is_some_and(|s| {
+        !matches!(
+            s.answer,
+            StepAnswer::Nxdomain | StepAnswer::Temperror { .. }
+        )
+    }) {
+        return Ok(true);
     }
-
-    #[test]
-    fn relaxed_alignment_uses_the_organizational_domain() {
-        assert!(aligned("mail.example.com", "example.com", false));
-        assert!(!aligned("mail.example.com", "example.com", true));
-        assert!(!aligned("example.co.uk", "other.co.uk", false));
+    match dns.query(domain, RecordType::A) {
+        Ok(_) | Err(Failure::NoData) => Ok(true),
+        Err(Failure::NxDomain) => Ok(false),
+        Err(f) => Err(f),
     }
+}
+
+fn org_entry(domain: &str, org: &Org) -> OrgDomain {
+    match org {
+        Org::Known { domain: o, method } => OrgDomain {
+            domain: domain.to_string(),
+            org_domain: Some(o.clone()),
+            method: method.word(),
+            how: method.to_string(),
+        },
+        Org::Unknown { name, failure } => OrgDomain {
+            domain: domain.to_string(),
+            org_domain: None,
+            method: "unknown",
+            how: format!("a DNS failure on the tree walk: {name} {failure}"),
+        },
+    }
+}
+
+/// Evaluate under one spec only.
+pub fn evaluate_under(
+    dns: &Dns,
+    author: &Author,
+    spf: &SpfReport,
+    dkim: &mut [DkimReport],
+    spec: DmarcSpec,
+) -> DmarcReport {
+    let from = match author {
+        Author::Domain(d) => normalize(d),
+        Author::Problem(p) => {
+            return DmarcReport::new(spec, None)
+                .finish(AuthResult::Permerror, DmarcCause::Author(p.clone()));
+        }
+    };
+    let mut report = DmarcReport::new(spec, Some(from.clone()));
+    let Discovery {
+        steps,
+        outcome,
+        org,
+        ..
+    } = discover(dns, &from, spec);
+    report.discovery = steps.clone();
+    report.org_domains.author = Some(org_entry(&from, &org));
+    let (domain, source, text) = match outcome {
+        Outcome::Found {
+            domain,
+            source,
+            text,
+        } => (domain, source, text),
+        Outcome::NotFound => {
+            let names = steps.iter().map(|s| s.domain.clone()).collect();
+            return report.finish(AuthResult::None, DmarcCause::NoRecord { names });
+        }
+        Outcome::Multiple { name, records } => {
+            return report.finish(AuthResult::None, DmarcCause::Multiple { name, records });
+        }
+        Outcome::Temp { name, failure } => {
+            return report.finish(AuthResult::Temperror, DmarcCause::Lookup { name, failure });
+        }
+    };
+    let Ok(record) = Record::parse(&text, spec) else {
+        let names = steps.iter().map(|s| s.domain.clone()).collect();
+        return report.finish(AuthResult::None, DmarcCause::NoRecord { names });
+    };
+    report.policy_domain = Some(domain.clone());
+    report.policy_source = Some(source);
+    report.record = Some(text);
+    report.subdomain_policy = match record.sp {
+        record::SubTag::Valid(p) => Some(p),
+        _ => None,
+    };
+    report.nonexistent_policy = match record.np {
+        record::SubTag::Valid(p) => Some(p),
+        _ => None,
+    };
+    report.pct = record.pct;
+    report.testing = record.testing;
+    report.psd = (spec == DmarcSpec::Rfc9989).then_some(record.psd);
+    report.adkim = Some(record.adkim);
+    report.aspf = Some(record.aspf);
+    report.rua = record.rua.clone();
+    report.ruf = record.ruf.clone();
+    report.notes = record.notes.iter().map(ToString::to_string).collect();
+    let policies = match record.policies() {
+        Ok(p) => p,
+        Err(defect) => {
+            let name = format!("_dmarc.{domain}");
+            return report.finish(AuthResult::None, DmarcCause::NoPolicy { name, defect });
+        }
+    };
+    report.policy = Some(policies.p);
+
+    let mut existence_failure = None;
+    let (tag, applied) = if source == Source::Author || domain == from {
+        (PolicyTag::P, policies.p)
+    } else if spec == DmarcSpec::Rfc9989 && policies.np != policies.sp {
+        match author_exists(dns, &from, steps.first()) {
+            Ok(exists) => {
+                report.author_exists = Some(exists);
+                if exists {
+                    (PolicyTag::Sp, policies.sp)
+                } else {
+                    (PolicyTag::Np, policies.np)
+                }
+            }
+            Err(f) => {
+                existence_failure = Some(f);
+                (PolicyTag::Sp, policies.sp)
+            }
+        }
+    } else {
+        (PolicyTag::Sp, policies.sp)
+    };
+    report.applied_policy = Some(applied);
+    report.applied_tag = Some(tag);
+
+    let a = align::check(dns, spec, &from, &org, record.adkim, record.aspf, spf, dkim);
+    report.spf_aligned = a.spf_aligned;
+    report.dkim_aligned = a.dkim_aligned;
+    report.org_domains.spf = a.spf_org;
+    report.org_domains.dkim = a.dkim_orgs;
+    if a.spf_aligned || a.dkim_aligned {
+        let cause = DmarcCause::Pass {
+            dkim: a.dkim_pass,
+            dkim_mode: record.adkim,
+            spf: a
+                .spf_aligned
+                .then(|| spf.domain.clone().unwrap_or_default()),
+            spf_mode: record.aspf,
+        };
+        return report.finish(AuthResult::Pass, cause);
+    }
+    if a.maybe_hidden {
+        let cause = DmarcCause::MaybeHidden {
+            org_failure: a.org_failure,
+        };
+        return report.finish(AuthResult::Temperror, cause);
+    }
+    if let Some(failure) = existence_failure {
+        let cause = DmarcCause::Existence {
+            domain: from,
+            failure,
+        };
+        return report.finish(AuthResult::Temperror, cause);
+    }
+    let (keyword, why) = disposition(
+        spec,
+        tag,
+        applied,
+        record.testing,
+        record.pct,
+        policies.fallback,
+    );
+    report.disposition = keyword;
+    report.disposition_cause = why;
+    report.finish(AuthResult::Fail, DmarcCause::Fail(a.misses))
 }
