@@ -31,6 +31,13 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
     info.trusted_hops = entry.map_or(0, |e| e + 1);
     if let Some(e) = entry {
         let hop = &parsed[e];
+        if let Some(t) = trusted.iter().find(|t| t.claimed_by(hop)) {
+            info.anomalies.push(format!(
+                "hop {} claims to come from the trusted MTA {} in its HELO, but the address and name its receiver recorded are not that MTA's: not trusted (a forged HELO?)",
+                n - e,
+                t.name().unwrap_or_default()
+            ));
+        }
         info.origin_ip = hop.from_ip.map(|ip| ip.to_string());
         info.origin_hop = Some(n - e);
         info.boundary_host = hop.hop.by_host.clone();
@@ -66,6 +73,18 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
                 .push(format!("hop {number} could not be parsed; kept as written"));
             hops.push(hop);
             continue;
+        }
+        if p.unbalanced {
+            info.anomalies.push(format!(
+                "hop {number} has unbalanced parentheses in its client part: no client address is read from it (a HELO crafted to hide the TCP-level part?)"
+            ));
+        }
+        if !p.conflicting.is_empty() {
+            let list: Vec<String> = p.conflicting.iter().map(ToString::to_string).collect();
+            info.anomalies.push(format!(
+                "hop {number} names several client addresses ({}): the last, written by the receiving MTA after the HELO text, is used",
+                list.join(", ")
+            ));
         }
         match p.timestamp {
             Some(t) => {

@@ -3,6 +3,7 @@
 
 pub mod authres;
 pub mod chain;
+pub(crate) mod client;
 pub mod dnsbl;
 pub mod iprev;
 pub mod ranges;
