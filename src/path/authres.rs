@@ -346,6 +346,52 @@ pub fn collect(msg: &Message, boundary: Option<usize>, ours: Option<&str>) -> Ve
     out
 }
 
+/// One of our DKIM results, as a claimed `dkim` clause is compared with it.
+#[derive(Debug, Clone, Copy)]
+pub struct OurDkim<'a> {
+    /// The first characters of our b= (RFC 6008 `header.b`).
+    pub header_b: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub result: AuthResult,
+}
+
+/// How many leading characters of a claimed `header.b` identify a signature (RFC 6008 §4
+/// asks for at least 8).
+const HEADER_B_CHARS: usize = 8;
+
+/// Our result for a claimed `dkim` clause: the signature whose b= begins with the claimed
+/// `header.b`, else the one whose d= is the claimed `header.d` (or the domain of
+/// `header.i`). When we have no such signature our result is `none`, so a claimed pass we
+/// cannot confirm disagrees (never "not comparable").
+pub fn our_dkim(clause: &Clause, ours: &[OurDkim<'_>]) -> AuthResult {
+    let prop = |p: &str| {
+        clause
+            .properties
+            .iter()
+            .find(|x| x.ptype == "header" && x.property == p)
+            .map(|x| x.value.as_str())
+    };
+    // Compared by characters, never by byte offsets: the claim is attacker text.
+    let claimed_b: Option<String> = prop("b")
+        .filter(|b| !b.is_empty())
+        .map(|b| b.chars().take(HEADER_B_CHARS).collect());
+    let by_b = claimed_b.as_deref().and_then(|b| {
+        ours.iter()
+            .find(|s| s.header_b.is_some_and(|mine| mine.starts_with(b)))
+    });
+    let domain = prop("d").or_else(|| prop("i").and_then(|i| i.rsplit_once('@').map(|(_, d)| d)));
+    let by_d = || {
+        domain.and_then(|d| {
+            let d = d.trim_end_matches('.');
+            ours.iter().find(|s| {
+                s.domain
+                    .is_some_and(|m| m.trim_end_matches('.').eq_ignore_ascii_case(d))
+            })
+        })
+    };
+    by_b.or_else(by_d).map_or(AuthResult::None, |s| s.result)
+}
+
 /// Fill `ours` / `agrees` for the trusted fields; `ours` gives our result for a claimed clause
 /// when we computed a comparable one.
 pub fn compare(fields: &mut [FieldReport], ours: impl Fn(&Clause) -> Option<AuthResult>) {

@@ -109,39 +109,21 @@ fn our_result(
     iprev: Option<AuthResult>,
     dkim: &[DkimReport],
 ) -> Option<AuthResult> {
-    let prop = |t: &str, p: &str| {
-        clause
-            .properties
-            .iter()
-            .find(|x| x.ptype == t && x.property == p)
-            .map(|x| x.value.to_ascii_lowercase())
-    };
     match clause.method.as_str() {
         "spf" => Some(*spf),
         "dmarc" => Some(dmarc.result),
         "arc" => Some(arc),
         "iprev" => iprev,
         "dkim" => {
-            let b = prop("header", "b");
-            let d = prop("header", "d").or_else(|| {
-                prop("header", "i").and_then(|i| i.rsplit_once('@').map(|(_, d)| d.to_string()))
-            });
-            let by_b = b.as_ref().and_then(|b| {
-                dkim.iter().find(|s| {
-                    s.header_b.as_deref().is_some_and(|ours| {
-                        !b.is_empty() && ours.to_ascii_lowercase().starts_with(&b[..b.len().min(8)])
-                    })
+            let mine: Vec<authres::OurDkim> = dkim
+                .iter()
+                .map(|s| authres::OurDkim {
+                    header_b: s.header_b.as_deref(),
+                    domain: s.domain.as_deref(),
+                    result: s.result,
                 })
-            });
-            let by_d = || {
-                d.as_ref().and_then(|d| {
-                    dkim.iter()
-                        .find(|s| s.domain.as_deref() == Some(d.as_str()))
-                })
-            };
-            by_b.or_else(by_d).map(|s| s.result).or_else(|| {
-                (dkim.is_empty() && clause.result == "none").then_some(AuthResult::None)
-            })
+                .collect();
+            Some(authres::our_dkim(clause, &mine))
         }
         _ => None,
     }

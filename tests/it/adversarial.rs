@@ -276,3 +276,63 @@ fn dkim_identity_forgery() {
     assert_eq!(v["dmarc"]["dkim_aligned"], false);
     not_pass(&v, "d=evil.test");
 }
+
+/// Item 5: a trusted Authentication-Results claim with a multibyte header.b is compared
+/// without a panic (exit 101 before), and every command survives it.
+#[test]
+fn multibyte_header_b_does_not_panic() {
+    let base = std::fs::read_to_string(testdata("dkim/pass-relaxed.eml")).expect("fixture");
+    let text = format!(
+        "Authentication-Results: mx.receiver.test; dkim=pass header.d=example.com header.b=\"AjZba9Ué\"\r\n{base}"
+    );
+    let dir = temp_dir("mb");
+    let file = write_file(&dir, "mb.eml", text.as_bytes());
+    let zone = testdata("dkim/zone.db");
+    for cmd in ["check", "trace"] {
+        let r = run(
+            &[
+                cmd,
+                "--format",
+                "json",
+                "--dns-zone",
+                &zone,
+                "--authserv-id",
+                "mx.receiver.test",
+                &file,
+            ],
+            None,
+        );
+        assert!(r.code != 101, "{cmd}: {}", r.stderr);
+        r.json();
+    }
+}
+
+/// Item 6 (Weak Links, "trusting upstream results"): our own `none` against a trusted claim of
+/// `pass` is a disagreement, never "not comparable".
+#[test]
+fn trusted_claim_we_cannot_confirm_disagrees() {
+    let base = std::fs::read_to_string(testdata("dkim/spf-only.eml")).expect("fixture");
+    let text = format!(
+        "Authentication-Results: mx.receiver.test; dkim=pass header.d=example.com\r\n{base}"
+    );
+    let dir = temp_dir("ar-none");
+    let file = write_file(&dir, "ar.eml", text.as_bytes());
+    let r = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--dns-zone",
+            &testdata("dkim/zone.db"),
+            "--authserv-id",
+            "mx.receiver.test",
+            &file,
+        ],
+        None,
+    );
+    let v = r.json();
+    let f = &v["authentication_results"][0];
+    assert_eq!(f["trusted"], true);
+    assert_eq!(f["ours"], serde_json::json!(["none"]));
+    assert_eq!(f["agrees"], serde_json::json!([false]));
+}
