@@ -7,6 +7,7 @@ use crate::auth::dmarc::DmarcReport;
 use crate::auth::{arc, dkim, dmarc, spf};
 use crate::common::AuthResult;
 use crate::dns::Dns;
+use crate::message::coverage;
 use crate::message::{Message, MessageError, to_crlf};
 use crate::path::authres::{self, Clause};
 use crate::report::model::{CheckReport, DnsStats, Verdict};
@@ -79,9 +80,36 @@ pub fn check_message(
             &dkim_reports,
         )
     });
+    // What the PASS vouches for (issue 12 item 9): displayed fields and body covered by an
+    // aligned passing signature; anything else is said in the verdict.
+    let signatures: Vec<coverage::Signature> = dkim_reports
+        .iter()
+        .map(|d| coverage::Signature {
+            signed: &d.signed_headers,
+            pass: d.result == AuthResult::Pass,
+            aligned: d.aligned,
+            body_unsigned_bytes: d.body_unsigned_bytes,
+        })
+        .collect();
+    let display_address = match (&stage.message.from_name, &stage.message.from_domain) {
+        (Some(name), Some(d)) => {
+            crate::message::author::carries_address_of(name, d).map(|other| (name.clone(), other))
+        }
+        _ => None,
+    };
+    let coverage = coverage::assess(&msg, &signatures, display_address);
+    let mut verdict = verdict(&dmarc_report);
+    if verdict.result == AuthResult::Pass && !coverage.uncovered.is_empty() {
+        verdict.summary = format!(
+            "{}; but not vouched for: {}",
+            verdict.summary,
+            coverage.uncovered.join("; ")
+        );
+    }
     Ok(CheckReport {
-        schema: "mailverdict.check.v1",
-        verdict: verdict(&dmarc_report),
+        schema: "mailverdict.check.v2",
+        verdict,
+        coverage,
         message: stage.message,
         path,
         spf: spf_report,

@@ -113,20 +113,7 @@ pub(crate) fn path_stage(
         }
     }
     let author = msg.author();
-    let from: Vec<(Option<String>, String)> = msg.author_addresses();
-    let from_domain = match &author {
-        Author::Domain(d) => Some(d.clone()),
-        Author::Problem(_) => None,
-    };
-    let message = MessageInfo {
-        from_name: from.first().and_then(|(n, _)| n.clone()),
-        from_domain,
-        from: from.into_iter().map(|(_, a)| a).collect(),
-        subject: msg.subject(),
-        message_id: msg.first("Message-ID").map(|f| f.text()),
-        date: date.map(|d| mail_parser::DateTime::from_timestamp(d).to_rfc3339()),
-        size: input_len,
-    };
+    let message = MessageInfo::read(msg, &author, input_len, date);
     let transport = if opts.transport {
         transport_domains(msg, &path, message.from_domain.as_deref())
             .into_iter()

@@ -15,7 +15,7 @@ pub fn trace_message(
     let msg = Message::parse(&wire)?;
     let stage = path_stage(&msg, input.len(), dns, opts);
     Ok(TraceReport {
-        schema: "mailverdict.trace.v1",
+        schema: "mailverdict.trace.v2",
         message: stage.message,
         path: stage.path,
         iprev: stage.iprev,

@@ -19,6 +19,8 @@ use crate::path::iprev::IprevReport;
 pub struct CheckReport {
     pub schema: &'static str,
     pub verdict: Verdict,
+    /// Which displayed fields and how much of the body an aligned passing signature covers.
+    pub coverage: crate::message::coverage::Coverage,
     pub message: MessageInfo,
     pub path: PathInfo,
     pub spf: SpfReport,

@@ -336,3 +336,208 @@ fn trusted_claim_we_cannot_confirm_disagrees() {
     assert_eq!(f["ours"], serde_json::json!(["none"]));
     assert_eq!(f["agrees"], serde_json::json!([false]));
 }
+
+/// Item 3 (Composition Kills, "multiple From / address parsing"): From text that is not
+/// exactly one author domain is a DMARC permerror with a reason, never evaluated for the
+/// address we happened to pick. The attacker's domain passes SPF for him, so on the old
+/// parser these came out PASS.
+#[test]
+fn from_that_is_not_one_mailbox_is_permerror() {
+    let top = received(
+        "from attacker.evil.test (attacker.evil.test [203.0.113.66])\r\n\tby mx.receiver.test (Postfix) with ESMTPS id 2",
+    );
+    let cases = [
+        ("<alice@example.com> bob@evil.test", "does not parse"),
+        ("alice@example.com@evil.test", "does not parse"),
+        ("alice@example.com bob@evil.test", "does not parse"),
+        ("alice@example.com, bob@evil.test", "2 From addresses"),
+        ("Team: alice@example.com, bob@evil.test;", "group syntax"),
+        ("<@evil.test:alice@example.com>", "source route"),
+        ("bob@evil.test (alice@example.com)", "comment"),
+        (
+            "=?utf-8?q?alice=40example=2Ecom?= <bob@evil.test>",
+            "encoded-word",
+        ),
+        ("\"alice@example.com\"@evil.test", "local-part"),
+        ("bob@[203.0.113.66]", "address literal"),
+    ];
+    for (from, words) in cases {
+        let text = spoof(&top, from).replace("bounce@example.com", "bounce@evil.test");
+        let v = check(&text, &[]);
+        assert_eq!(v["dmarc"]["result"], "permerror", "{from}: {}", v["dmarc"]);
+        let reason = v["dmarc"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(words), "{from}: {reason}");
+        not_pass(&v, from);
+    }
+    // Several mailboxes of one domain are evaluated for it, with a note (RFC 7489 §6.6.1).
+    let text = spoof(&top, "bob@evil.test, carol@evil.test")
+        .replace("bounce@example.com", "bounce@evil.test");
+    let v = check(&text, &[]);
+    assert_eq!(v["message"]["from_domain"], "evil.test");
+    assert!(
+        v["message"]["author_note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2 mailboxes")
+    );
+}
+
+/// Item 10 (Composition Kills, "header parsing ambiguity"): where another parser would see an
+/// author field we do not (a bare CR, a name folded before its colon, a white-space line, a
+/// first line `From :`), the message is ambiguous: permerror, never evaluated.
+#[test]
+fn field_boundary_tricks_are_ambiguous() {
+    let top = received(
+        "from attacker.evil.test (attacker.evil.test [203.0.113.66])\r\n\tby mx.receiver.test (Postfix) with ESMTPS id 2",
+    );
+    let base = spoof(&top, "bob@evil.test").replace("bounce@example.com", "bounce@evil.test");
+    let cases = [
+        (
+            "bare CR",
+            base.replace(
+                "Subject: wire",
+                "X-Note: a\rFrom: alice@example.com\r\nSubject: wire",
+            ),
+        ),
+        (
+            "folded name",
+            base.replace(
+                "Subject: wire",
+                "From\r\n : alice@example.com\r\nSubject: wire",
+            ),
+        ),
+        (
+            "white-space line",
+            base.replace("\r\nFrom: ", "\r\n \r\nFrom: "),
+        ),
+        (
+            "first line From :",
+            format!("From : alice@example.com\r\n{base}"),
+        ),
+    ];
+    for (name, text) in cases {
+        let v = check(&text, &[]);
+        assert_eq!(v["dmarc"]["result"], "permerror", "{name}: {}", v["dmarc"]);
+        not_pass(&v, name);
+    }
+}
+
+/// Item 4 (Composition Kills, "IDN homograph"; Weak Links, "domain encoding"): an
+/// internationalized author domain is looked up at its A-label, so the p=reject published
+/// there applies; both forms are shown.
+#[test]
+fn idn_author_domain_uses_its_a_label() {
+    let top = received(
+        "from attacker.evil.test (attacker.evil.test [203.0.113.66])\r\n\tby mx.receiver.test (Postfix) with ESMTPS id 2",
+    );
+    let v = check(&spoof(&top, "ceo@bücher.test"), &[]);
+    assert_eq!(v["message"]["from_domain"], "xn--bcher-kva.test");
+    assert_eq!(v["message"]["from_domain_unicode"], "bücher.test");
+    assert_eq!(v["dmarc"]["result"], "fail", "{}", v["dmarc"]);
+    assert_eq!(v["dmarc"]["policy"], "reject");
+}
+
+/// Item 8: invisible and reordering characters from the message never reach an A-R header we
+/// write, and are escaped in the human report.
+#[test]
+fn invisible_characters_are_never_raw() {
+    let top = received(
+        "from attacker.evil.test (attacker.evil.test [203.0.113.66])\r\n\tby mx.receiver.test (Postfix) with ESMTPS id 2",
+    );
+    let text = spoof(
+        &top,
+        "\"Pay\u{200b}Pal \u{202e}moc.elpmaxe\" <alice@example.com>",
+    )
+    .replace("bounce@example.com", "bo\u{202e}unce@example.com");
+    let (victim, evil) = zones();
+    let dir = temp_dir("invisible");
+    let file = write_file(&dir, "m.eml", text.as_bytes());
+    let arh = run(
+        &[
+            "check",
+            "--format",
+            "arh",
+            "--dns-zone",
+            &victim,
+            "--dns-zone",
+            &evil,
+            &file,
+        ],
+        None,
+    );
+    assert!(arh.stdout.is_ascii(), "{:?}", arh.stdout);
+    for line in arh.stdout.lines() {
+        assert!(line.len() <= 998, "{line}");
+    }
+    let human = run(
+        &[
+            "check",
+            "--color",
+            "never",
+            "--dns-zone",
+            &victim,
+            "--dns-zone",
+            &evil,
+            &file,
+        ],
+        None,
+    );
+    for c in ['\u{200b}', '\u{202e}'] {
+        assert!(!human.stdout.contains(c), "{c:?} raw in {}", human.stdout);
+    }
+}
+
+/// Item 9: what a PASS vouches for. Text appended past `l=`, and a second Subject above the
+/// signed one, leave the DKIM pass standing, but every format says what is not covered: JSON
+/// per field and per signature, the verdict summary, the A-R comment and the human report.
+#[test]
+fn pass_says_what_it_does_not_vouch_for() {
+    let zone = testdata("dkim/zone.db");
+    let (_, v) = crate::support::check_json(&zone, &testdata("dkim/l-tag-appended.eml"), &[]);
+    assert_eq!(v["coverage"]["body_covered"], false, "{}", v["coverage"]);
+    assert!(v["coverage"]["signatures"][0]["body_unsigned_bytes"].as_u64() > Some(0));
+    let base = std::fs::read_to_string(testdata("dkim/pass-relaxed.eml")).expect("fixture");
+    let text = base.replace(
+        "Subject: Quarterly report",
+        "Subject: URGENT: wire the money today\r\nSubject: Quarterly report",
+    );
+    let dir = temp_dir("coverage");
+    let file = write_file(&dir, "second-subject.eml", text.as_bytes());
+    let (_, v) = crate::support::check_json(&zone, &file, &[]);
+    assert_eq!(v["dkim"][0]["result"], "pass");
+    let subject = v["coverage"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["name"] == "Subject")
+        .cloned()
+        .expect("Subject");
+    assert_eq!(subject["status"], "extra-unsigned", "{subject}");
+    let from = v["coverage"]["fields"][0].clone();
+    assert_eq!(
+        (from["name"].as_str(), from["status"].as_str()),
+        (Some("From"), Some("covered"))
+    );
+    assert!(
+        v["verdict"]["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2 Subject fields"),
+        "{}",
+        v["verdict"]
+    );
+    let arh = run(
+        &["check", "--format", "arh", "--dns-zone", &zone, &file],
+        None,
+    );
+    assert!(arh.stdout.contains("(unsigned subject)"), "{}", arh.stdout);
+    let human = run(
+        &["check", "--color", "never", "--dns-zone", &zone, &file],
+        None,
+    );
+    assert!(
+        human.stdout.contains("Not vouched for: 2 Subject fields"),
+        "{}",
+        human.stdout
+    );
+}

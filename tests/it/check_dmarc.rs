@@ -11,7 +11,7 @@ fn zone() -> String {
 fn pass_exits_zero() {
     let (r, v) = check_json(&zone(), &testdata("demo/signed.eml"), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(v["schema"], "mailverdict.check.v1");
+    assert_eq!(v["schema"], "mailverdict.check.v2");
     assert_eq!(v["verdict"]["result"], "pass");
     assert_eq!(v["dmarc"]["result"], "pass");
     assert_eq!(v["dmarc"]["spf_aligned"], true);

@@ -44,7 +44,7 @@ fn survive(file: &str, zone: &str, limit: Duration) {
     );
     if r.code != 65 {
         let v = r.json();
-        assert_eq!(v["schema"], "mailverdict.check.v1", "{file}");
+        assert_eq!(v["schema"], "mailverdict.check.v2", "{file}");
     }
     let r = run(
         &["check", "--color", "always", "--dns-zone", zone, file],

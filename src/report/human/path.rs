@@ -301,3 +301,40 @@ pub fn trace(r: &TraceReport) -> String {
     );
     o
 }
+
+/// What a reader sees next to what was evaluated: the author domain (both forms of an
+/// internationalized name), why there is none, look-alike warnings, and what a PASS does not
+/// vouch for (displayed fields and body text no aligned passing signature covers).
+pub(super) fn author_lines(
+    o: &mut String,
+    m: &crate::message::info::MessageInfo,
+    coverage: Option<&crate::message::coverage::Coverage>,
+) {
+    // Only where the evaluated domain differs from what the From line shows.
+    match (&m.from_domain, &m.from_domain_unicode, &m.author_problem) {
+        (Some(d), Some(u), _) => {
+            let _ = writeln!(
+                o,
+                "  Evaluated:  {} (shown to readers as {})",
+                term(d),
+                term(u)
+            );
+        }
+        (None, _, Some(p)) => {
+            let _ = writeln!(o, "  Evaluated:  no author domain: {}", term(p));
+        }
+        _ => {}
+    }
+    if let Some(n) = &m.author_note {
+        let _ = writeln!(o, "  Note:       {}", term(n));
+    }
+    for l in &m.lookalike {
+        let _ = writeln!(o, "  {} {}", style::heading("Look-alike:"), term(l));
+    }
+    let Some(c) = coverage else {
+        return;
+    };
+    for u in &c.uncovered {
+        let _ = writeln!(o, "  {} {}", style::heading("Not vouched for:"), term(u));
+    }
+}
