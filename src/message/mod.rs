@@ -305,7 +305,8 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// The envelope sender from the topmost Return-Path (`<>` gives the empty string).
+    /// The envelope sender from the topmost Return-Path (`<>` gives the empty string); an
+    /// internationalized domain part is given in its A-label form (what DNS is asked).
     pub fn return_path(&self) -> Option<String> {
         let text = self.first("Return-Path")?.text();
         let inner = text
@@ -313,7 +314,13 @@ impl<'a> Message<'a> {
             .trim_start_matches('<')
             .trim_end_matches('>')
             .trim();
-        Some(inner.to_string())
+        Some(match inner.rsplit_once('@') {
+            Some((local, domain)) if !domain.is_ascii() => match author::a_label(domain) {
+                Ok(ascii) => format!("{local}@{ascii}"),
+                Err(_) => inner.to_string(),
+            },
+            _ => inner.to_string(),
+        })
     }
 }
 

@@ -273,6 +273,34 @@ pub fn parse(value: &str, arc: bool) -> Result<Parsed, String> {
     Ok(out)
 }
 
+/// Why an existing field is trusted or not (serialized as its sentence).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Trust {
+    /// No `--authserv-id`: nothing is ours.
+    #[error("not compared: give --authserv-id to trust our own fields")]
+    NoAuthservId,
+    /// Another authserv-id (or none).
+    #[error("authserv-id {} is not ours", .0.as_deref().unwrap_or("(none)"))]
+    NotOurs(Option<String>),
+    /// Ours, added above the trust boundary.
+    #[error("our authserv-id, added inside the trusted part")]
+    Ours,
+    /// Ours, but it does not parse.
+    #[error("our authserv-id, but the field does not parse")]
+    OursUnparseable,
+    /// Our id on a field below the boundary: written by someone else.
+    #[error(
+        "claims our authserv-id from below the trust boundary: forged or relayed, never trusted"
+    )]
+    OursBelowBoundary,
+}
+
+impl Serialize for Trust {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One existing field as the report shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldReport {
@@ -284,7 +312,7 @@ pub struct FieldReport {
     pub parsed: Parsed,
     pub trusted: bool,
     /// Why it is (not) trusted.
-    pub trust: String,
+    pub trust: Trust,
     /// Per result, in order: our own result for the same method and whether they agree
     /// (null where we have no comparable result or the field is not trusted).
     pub ours: Vec<Option<AuthResult>>,
@@ -315,16 +343,14 @@ pub fn collect(msg: &Message, boundary: Option<usize>, ours: Option<&str>) -> Ve
             _ => false,
         };
         let above = boundary.is_some_and(|b| position < b);
-        let (trusted, trust) = match (ours, claims_ours, above) {
-            (None, _, _) => (false, "not compared: give --authserv-id to trust our own fields".to_string()),
-            (Some(_), false, _) => (false, format!("authserv-id {} is not ours", id.as_deref().unwrap_or("(none)"))),
-            (Some(_), true, true) if error.is_none() => (true, "our authserv-id, added inside the trusted part".to_string()),
-            (Some(_), true, true) => (false, "our authserv-id, but the field does not parse".to_string()),
-            (Some(_), true, false) => (
-                false,
-                "claims our authserv-id from below the trust boundary: forged or relayed, never trusted".to_string(),
-            ),
+        let trust = match (ours, claims_ours, above) {
+            (None, _, _) => Trust::NoAuthservId,
+            (Some(_), false, _) => Trust::NotOurs(id.clone()),
+            (Some(_), true, true) if error.is_none() => Trust::Ours,
+            (Some(_), true, true) => Trust::OursUnparseable,
+            (Some(_), true, false) => Trust::OursBelowBoundary,
         };
+        let trusted = trust == Trust::Ours;
         let n = parsed.results.len();
         out.push(FieldReport {
             field: if arc {

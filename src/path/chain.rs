@@ -41,7 +41,14 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
         info.origin_ip = hop.from_ip.map(|ip| ip.to_string());
         info.origin_hop = Some(n - e);
         info.boundary_host = hop.hop.by_host.clone();
-        info.helo = hop.helo.clone().or_else(|| hop.from_host.clone());
+        // A name from the message is looked up at its A-label (IDNA2008 / UTS #46).
+        info.helo = hop.helo.clone().or_else(|| hop.from_host.clone()).map(|h| {
+            if h.is_ascii() {
+                h
+            } else {
+                crate::message::author::a_label(&h).unwrap_or(h)
+            }
+        });
         match hop.from_ip {
             None => info.anomalies.push(format!(
                 "hop {} (where mail entered the trusted part) names no client IP",

@@ -105,7 +105,7 @@ pub(crate) fn path_stage(
     let boundary = chain::boundary_position(msg, &path);
     let authentication_results = authres::collect(msg, boundary, opts.authserv_id.as_deref());
     for f in &authentication_results {
-        if f.trust.starts_with("claims our authserv-id from below") {
+        if f.trust == authres::Trust::OursBelowBoundary {
             path.anomalies.push(format!(
                 "{} field {} claims our authserv-id from below the trust boundary (forged or relayed; not trusted)",
                 f.field, f.position

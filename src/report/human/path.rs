@@ -184,7 +184,7 @@ fn authres_section(o: &mut String, fields: &[FieldReport]) {
             f.field,
             f.position,
             if f.trusted { "trusted" } else { "untrusted" },
-            term(&f.trust)
+            term(&f.trust.to_string())
         );
         if let Some(e) = &f.error {
             let _ = writeln!(o, "    does not parse: {}", term(e));
