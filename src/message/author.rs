@@ -380,14 +380,13 @@ fn encoded_words(value: &[u8]) -> impl Iterator<Item = String> + '_ {
     let text = String::from_utf8_lossy(value).into_owned();
     let mut words = Vec::new();
     let mut rest = text.as_str();
+    // `=?charset?encoding?text?=`: each part found once, left to right (linear).
     while let Some(start) = rest.find("=?") {
         let after = &rest[start + 2..];
-        // charset ? encoding ? text ?=
-        let Some(end) = after
-            .match_indices("?=")
-            .map(|(i, _)| i)
-            .find(|&i| after[..i].matches('?').count() >= 2)
-        else {
+        let Some(end) = after.find('?').and_then(|c| {
+            let enc = c + 1 + after[c + 1..].find('?')?;
+            Some(enc + 1 + after[enc + 1..].find("?=")?)
+        }) else {
             break;
         };
         words.push(decoded(&rest[start..start + 2 + end + 2]));

@@ -27,9 +27,8 @@ pub fn check_message(
     let newest = path
         .hops
         .iter()
-        .filter_map(|h| h.timestamp.as_deref())
-        .filter_map(mail_parser::DateTime::parse_rfc3339)
-        .filter_map(|d| u64::try_from(d.to_timestamp()).ok())
+        .filter_map(|h| h.timestamp)
+        .filter_map(|t| u64::try_from(t).ok())
         .max();
     let at = opts.clock.for_message(newest);
 

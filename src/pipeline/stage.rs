@@ -65,7 +65,7 @@ pub(crate) fn path_stage(
             Some(ip)
         }
         None => {
-            let parsed = path.origin_ip.as_deref().and_then(|s| s.parse().ok());
+            let parsed = path.origin_ip;
             if let (Some(_), Some(hop)) = (parsed, path.origin_hop) {
                 sources.push(format!("ip: Received hop {hop}"));
             }
@@ -92,7 +92,7 @@ pub(crate) fn path_stage(
             rp
         }
     };
-    path.origin_ip = ip.map(|i| i.to_string());
+    path.origin_ip = ip;
     path.helo = helo;
     path.mail_from = mail_from;
     path.sources = sources;
@@ -106,10 +106,11 @@ pub(crate) fn path_stage(
     let authentication_results = authres::collect(msg, boundary, opts.authserv_id.as_deref());
     for f in &authentication_results {
         if f.trust == authres::Trust::OursBelowBoundary {
-            path.anomalies.push(format!(
-                "{} field {} claims our authserv-id from below the trust boundary (forged or relayed; not trusted)",
-                f.field, f.position
-            ));
+            path.anomalies
+                .push(crate::path::anomaly::Anomaly::ForgedAuthenticationResults {
+                    field: f.field.clone(),
+                    position: f.position,
+                });
         }
     }
     let author = msg.author();

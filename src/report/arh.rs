@@ -137,8 +137,8 @@ pub fn clauses(r: &CheckReport) -> Vec<String> {
     let mut c = format!("arc={}", r.arc.result.word());
     if r.arc.instances > 0 {
         c.push_str(&format!(" ({})", comment(&r.arc.reason)));
-        if let Some(ip) = &r.path.origin_ip {
-            c.push_str(&format!(" smtp.remote-ip={}", value(ip)));
+        if let Some(ip) = r.path.origin_ip {
+            c.push_str(&format!(" smtp.remote-ip={ip}"));
         }
     }
     out.push(c);

@@ -31,8 +31,8 @@ fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
             continue;
         }
         let from = match (&h.from_host, &h.from_ip) {
-            (Some(host), Some(ip)) if host != ip => format!("{} [{}]", term(host), term(ip)),
-            (_, Some(ip)) => format!("[{}]", term(ip)),
+            (Some(host), Some(ip)) if *host != ip.to_string() => format!("{} [{ip}]", term(host)),
+            (_, Some(ip)) => format!("[{ip}]"),
             (Some(host), None) => term(host),
             (None, None) => "?".into(),
         };
@@ -41,8 +41,11 @@ fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
             (None, true) => "yes".into(),
             (None, false) => "-".into(),
         };
-        let at = h.timestamp.as_deref().map_or("-".to_string(), |t| {
-            term(&t.replace('T', " ").replace('Z', ""))
+        let at = h.timestamp.map_or("-".to_string(), |t| {
+            mail_parser::DateTime::from_timestamp(t)
+                .to_rfc3339()
+                .replace('T', " ")
+                .replace('Z', "")
         });
         let delay = h
             .delay_seconds
@@ -93,13 +96,12 @@ fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
         (Some(ip), Some(hop)) => {
             let _ = writeln!(
                 o,
-                "{indent}origin: {} (hop {hop}, where mail entered the trusted part at {})",
-                term(ip),
+                "{indent}origin: {ip} (hop {hop}, where mail entered the trusted part at {})",
                 opt(&p.boundary_host)
             );
         }
         (Some(ip), None) => {
-            let _ = writeln!(o, "{indent}origin: {} (given with --ip)", term(ip));
+            let _ = writeln!(o, "{indent}origin: {ip} (given with --ip)");
         }
         _ => {
             let _ = writeln!(o, "{indent}origin: unknown");
@@ -121,7 +123,7 @@ fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
         let _ = writeln!(o, "{indent}total transit: {t}s");
     }
     for a in &p.anomalies {
-        let _ = writeln!(o, "{indent}warning: {}", term(a));
+        let _ = writeln!(o, "{indent}warning: {}", term(&a.to_string()));
     }
 }
 
