@@ -80,18 +80,6 @@ pub enum Uncovered {
     DisplayNameAddress { name: String, domain: String },
 }
 
-impl Uncovered {
-    /// Short words for header comments (safe alphabet only).
-    pub fn words(&self) -> String {
-        match self {
-            Uncovered::Unsigned(n) => format!("unsigned-{}", n.to_ascii_lowercase()),
-            Uncovered::Extra { name, .. } => format!("extra-{}", name.to_ascii_lowercase()),
-            Uncovered::BodyTail(_) => "unsigned-body-tail".to_string(),
-            Uncovered::DisplayNameAddress { .. } => "display-name-address".to_string(),
-        }
-    }
-}
-
 /// What one signature leaves out, whatever its result.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureCoverage {
@@ -197,4 +185,34 @@ pub fn assess(
     }
     out.uncovered = out.causes.iter().map(ToString::to_string).collect();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_instances_and_body_tail_are_uncovered() {
+        let wire = b"Subject: urgent\r\nSubject: report\r\nFrom: a@example.com\r\nTo: b@example.net\r\n\r\nbody\r\n";
+        let msg = Message::parse(wire).expect("parses");
+        let signed: Vec<String> = ["from", "subject"].iter().map(|s| s.to_string()).collect();
+        let sig = Signature {
+            signed: &signed,
+            pass: true,
+            aligned: true,
+            body_unsigned_bytes: Some(12),
+        };
+        let c = assess(&msg, &[sig], None);
+        let status = |n: &str| c.fields.iter().find(|f| f.name == n).map(|f| f.status);
+        assert_eq!(status("From"), Some(FieldStatus::Covered));
+        assert_eq!(status("Subject"), Some(FieldStatus::ExtraUnsigned));
+        assert_eq!(status("To"), Some(FieldStatus::Unsigned));
+        assert_eq!(status("Cc"), Some(FieldStatus::Absent));
+        assert_eq!(c.body_covered, Some(false));
+        assert_eq!(c.signatures[0].unsigned_fields, ["To", "Subject"]);
+        assert!(c.causes.contains(&Uncovered::BodyTail(12)));
+        let failing = Signature { pass: false, ..sig };
+        let c = assess(&msg, &[failing], None);
+        assert!(c.causes.is_empty() && c.body_covered.is_none());
+    }
 }

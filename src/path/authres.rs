@@ -37,6 +37,41 @@ pub struct Parsed {
     pub results: Vec<Clause>,
 }
 
+/// What the A-R parser expected where it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Expected {
+    #[error("unterminated comment")]
+    CommentEnd,
+    #[error("unterminated quoted string")]
+    QuoteEnd,
+    #[error("expected a value")]
+    Value,
+    #[error("expected a keyword")]
+    Keyword,
+    #[error("expected '{0}'")]
+    Char(char),
+    #[error("expected a number")]
+    Number,
+    #[error("expected a property value")]
+    PropertyValue,
+    #[error("nothing may follow 'none'")]
+    NothingAfterNone,
+}
+
+/// Why an Authentication-Results value does not parse (RFC 8601 §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{what} at offset {at}")]
+pub struct ParseError {
+    pub what: Expected,
+    pub at: usize,
+}
+
+impl Serialize for ParseError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 struct Cursor<'a> {
     s: &'a [u8],
     pos: usize,
@@ -59,12 +94,12 @@ impl<'a> Cursor<'a> {
         self.pos >= self.s.len()
     }
 
-    fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at offset {}", self.pos))
+    fn err<T>(&self, what: Expected) -> Result<T, ParseError> {
+        Err(ParseError { what, at: self.pos })
     }
 
     /// Skip white space and comments; return the comments' texts.
-    fn cfws(&mut self) -> Result<Vec<String>, String> {
+    fn cfws(&mut self) -> Result<Vec<String>, ParseError> {
         let mut comments = Vec::new();
         loop {
             match self.peek() {
@@ -75,7 +110,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn comment(&mut self) -> Result<String, String> {
+    fn comment(&mut self) -> Result<String, ParseError> {
         let start = self.pos + 1;
         let mut depth = 0usize;
         while let Some(b) = self.peek() {
@@ -93,10 +128,10 @@ impl<'a> Cursor<'a> {
                 _ => {}
             }
         }
-        self.err("unterminated comment")
+        self.err(Expected::CommentEnd)
     }
 
-    fn quoted(&mut self) -> Result<String, String> {
+    fn quoted(&mut self) -> Result<String, ParseError> {
         self.pos += 1;
         let mut out = Vec::new();
         while let Some(b) = self.peek() {
@@ -113,11 +148,11 @@ impl<'a> Cursor<'a> {
                 _ => out.push(b),
             }
         }
-        self.err("unterminated quoted string")
+        self.err(Expected::QuoteEnd)
     }
 
     /// RFC 2045 value: token or quoted-string.
-    fn value(&mut self) -> Result<String, String> {
+    fn value(&mut self) -> Result<String, ParseError> {
         if self.peek() == Some(b'"') {
             return self.quoted();
         }
@@ -126,14 +161,14 @@ impl<'a> Cursor<'a> {
             self.pos += 1;
         }
         if start == self.pos {
-            return self.err("expected a value");
+            return self.err(Expected::Value);
         }
         Ok(String::from_utf8_lossy(&self.s[start..self.pos]).into_owned())
     }
 
     /// Keyword (RFC 5321 Ldh-str) with `_` tolerated; `dotted` also takes `.` (method and
     /// result names such as Gmail's `gateway.spf`; never in ptype.property).
-    fn keyword(&mut self, dotted: bool) -> Result<String, String> {
+    fn keyword(&mut self, dotted: bool) -> Result<String, ParseError> {
         let start = self.pos;
         while self.peek().is_some_and(|b| {
             b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (dotted && b == b'.')
@@ -143,21 +178,21 @@ impl<'a> Cursor<'a> {
         let word = &self.s[start..self.pos];
         if word.is_empty() || !word[0].is_ascii_alphanumeric() {
             self.pos = start;
-            return self.err("expected a keyword");
+            return self.err(Expected::Keyword);
         }
         Ok(String::from_utf8_lossy(word).into_owned())
     }
 
-    fn expect(&mut self, b: u8) -> Result<(), String> {
+    fn expect(&mut self, b: u8) -> Result<(), ParseError> {
         if self.peek() == Some(b) {
             self.pos += 1;
             Ok(())
         } else {
-            self.err(&format!("expected '{}'", b as char))
+            self.err(Expected::Char(char::from(b)))
         }
     }
 
-    fn number(&mut self) -> Result<u32, String> {
+    fn number(&mut self) -> Result<u32, ParseError> {
         let start = self.pos;
         while self.peek().is_some_and(|b| b.is_ascii_digit()) {
             self.pos += 1;
@@ -165,11 +200,11 @@ impl<'a> Cursor<'a> {
         std::str::from_utf8(&self.s[start..self.pos])
             .ok()
             .and_then(|d| d.parse().ok())
-            .map_or_else(|| self.err("expected a number"), Ok)
+            .map_or_else(|| self.err(Expected::Number), Ok)
     }
 
     /// pvalue: a quoted-string, or `[local-part] "@" domain` / a value.
-    fn pvalue(&mut self) -> Result<String, String> {
+    fn pvalue(&mut self) -> Result<String, ParseError> {
         if self.peek() == Some(b'"') {
             return self.quoted();
         }
@@ -181,14 +216,14 @@ impl<'a> Cursor<'a> {
             self.pos += 1;
         }
         if start == self.pos {
-            return self.err("expected a property value");
+            return self.err(Expected::PropertyValue);
         }
         Ok(String::from_utf8_lossy(&self.s[start..self.pos]).into_owned())
     }
 }
 
 /// Parse a field value. `arc` expects the `i=N;` prefix of ARC-Authentication-Results.
-pub fn parse(value: &str, arc: bool) -> Result<Parsed, String> {
+pub fn parse(value: &str, arc: bool) -> Result<Parsed, ParseError> {
     let mut c = Cursor {
         s: value.as_bytes(),
         pos: 0,
@@ -221,7 +256,7 @@ pub fn parse(value: &str, arc: bool) -> Result<Parsed, String> {
         c.cfws()?;
         if method.eq_ignore_ascii_case("none") && out.results.is_empty() && c.peek() != Some(b'=') {
             if !c.eof() {
-                return c.err("nothing may follow 'none'");
+                return c.err(Expected::NothingAfterNone);
             }
             break;
         }
@@ -317,7 +352,7 @@ pub struct FieldReport {
     /// (null where we have no comparable result or the field is not trusted).
     pub ours: Vec<Option<AuthResult>>,
     pub agrees: Vec<Option<bool>>,
-    pub error: Option<String>,
+    pub error: Option<ParseError>,
     pub raw: Option<String>,
 }
 

@@ -189,7 +189,7 @@ fn authres_section(o: &mut String, fields: &[FieldReport]) {
             term(&f.trust.to_string())
         );
         if let Some(e) = &f.error {
-            let _ = writeln!(o, "    does not parse: {}", term(e));
+            let _ = writeln!(o, "    does not parse: {}", e);
         }
         for (k, c) in f.parsed.results.iter().enumerate() {
             let comparison = match (
