@@ -252,7 +252,8 @@ fn mail_from_forgery() {
     not_pass(&v, "own MAIL FROM");
 }
 
-/// DKIM d=/i= forged: a signature by the attacker's domain is not aligned; a copied
+/// DKIM d=/i= forged: a signature by the attacker's domain is not aligned, an i= outside d=
+/// does not verify; a copied
 /// example.com signature over a changed From does not verify (Composition Kills, "DKIM
 /// signature replay with a changed header").
 #[test]
@@ -275,6 +276,12 @@ fn dkim_identity_forgery() {
     let v = check(&other_d, &[]);
     assert_eq!(v["dmarc"]["dkim_aligned"], false);
     not_pass(&v, "d=evil.test");
+    // i= moved to the attacker's domain: the signature no longer verifies (i= is signed, and
+    // must lie within d=), so it gives no aligned pass.
+    let other_i = base.replace("i=@example.com;", "i=@evil.test;");
+    let v = check(&other_i, &[]);
+    assert_ne!(v["dkim"][0]["result"], "pass");
+    not_pass(&v, "i=@evil.test");
 }
 
 /// Item 5: a trusted Authentication-Results claim with a multibyte header.b is compared
