@@ -1,8 +1,11 @@
 //! The message as verifiers see it: header fields in order with their raw bytes (what DKIM and
 //! ARC sign), the body, and the few parsed values the report names (From, Subject, ...).
 
+pub mod author;
+pub mod coverage;
 pub mod info;
 pub mod input;
+mod lookalike;
 pub mod mbox;
 
 use std::borrow::Cow;
@@ -42,6 +45,8 @@ impl Field<'_> {
 pub struct Message<'a> {
     pub fields: Vec<Field<'a>>,
     pub body: &'a [u8],
+    /// Places where other parsers would see a different From field than we do.
+    pub ambiguities: Vec<HeaderAmbiguity>,
 }
 
 /// The author domain DMARC evaluates (RFC 7489 §3.1: the From field's domain), or why there is
@@ -54,19 +59,7 @@ pub enum Author {
     Problem(AuthorProblem),
 }
 
-/// Why a message has no single author domain.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthorProblem {
-    /// No From address at all.
-    #[error("no From address: DMARC needs exactly one")]
-    NoFrom,
-    /// The one address has no domain.
-    #[error("the From address {0:?} has no domain")]
-    NoDomain(String),
-    /// Several addresses.
-    #[error("{0} From addresses: DMARC needs exactly one")]
-    Several(usize),
-}
+pub use author::{AuthorProblem, Mailbox};
 
 /// Why input is not a message.
 #[derive(Debug, thiserror::Error)]
@@ -97,22 +90,59 @@ pub fn to_crlf(input: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// A place where parsers disagree on where the header's fields begin and end, such that a
+/// client may see a From field that we do not, or the reverse (RFC 5322 §2.2, §3.6, §4.5).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderAmbiguity {
+    /// A CR not followed by LF: some clients end the line there.
+    #[error(
+        "header line {line} has a bare CR followed by a From field that some clients see and we do not"
+    )]
+    BareCr { line: usize },
+    /// `From` then a line break then `:`.
+    #[error(
+        "header line {line} folds the name From before its colon: clients that unfold first see a From field, RFC 5322 does not"
+    )]
+    FoldedName { line: usize },
+    /// A continuation line of white space only, with a From field below it.
+    #[error(
+        "header line {line} holds only white space: clients that end the header there read the From field below it as body text"
+    )]
+    BlankLookingLine { line: usize },
+}
+
+/// Whether `s` starts with `From` *WSP `:` (a From field, obsolete spacing included).
+fn starts_from_field(s: &[u8]) -> bool {
+    s.len() >= 4
+        && s[..4].eq_ignore_ascii_case(b"from")
+        && s[4..]
+            .iter()
+            .find(|&&b| b != b' ' && b != b'\t')
+            .is_some_and(|&b| b == b':')
+}
+
 fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
 }
 
 impl<'a> Message<'a> {
     /// Split a CRLF message into header fields and body. An mbox `From ` line at the top is
-    /// skipped; a header line without a colon is kept out of the fields (it signs nothing).
+    /// skipped (but `From : x` is a field, RFC 5322 obs-optional); a header line without a
+    /// colon is kept out of the fields (it signs nothing). Places where other parsers would
+    /// see a different From field are recorded in `ambiguities`.
     pub fn parse(wire: &'a [u8]) -> Result<Message<'a>, MessageError> {
         if wire.iter().all(u8::is_ascii_whitespace) {
             return Err(MessageError::Empty);
         }
         let mut pos = 0;
-        if wire.starts_with(b"From ") {
+        let mut line_no = 1;
+        if wire.starts_with(b"From ") && !starts_from_field(wire) {
             pos = line_end(wire, 0);
+            line_no += 1;
         }
         let mut fields = Vec::new();
+        let mut ambiguities = Vec::new();
+        let mut blank_looking: Option<usize> = None;
         let mut body_start = wire.len();
         while pos < wire.len() {
             let end = line_end(wire, pos);
@@ -121,20 +151,52 @@ impl<'a> Message<'a> {
                 body_start = end;
                 break;
             }
+            let first_line = line_no;
             // A field runs on over continuation lines (starting with SP or HT).
             let mut field_end = end;
+            line_no += 1;
             while field_end < wire.len() && matches!(wire[field_end], b' ' | b'\t') {
-                field_end = line_end(wire, field_end);
+                let next = line_end(wire, field_end);
+                if wire[field_end..next].iter().all(u8::is_ascii_whitespace)
+                    && blank_looking.is_none()
+                {
+                    blank_looking = Some(line_no);
+                }
+                field_end = next;
+                line_no += 1;
             }
             let raw = &wire[pos..field_end];
+            for (i, _) in raw
+                .iter()
+                .enumerate()
+                .filter(|&(i, &b)| b == b'\r' && raw.get(i + 1) != Some(&b'\n'))
+            {
+                if starts_from_field(&raw[i + 1..]) {
+                    ambiguities.push(HeaderAmbiguity::BareCr { line: first_line });
+                }
+            }
             if let Some(colon) = raw.iter().position(|&b| b == b':') {
                 let name = trim_end(&raw[..colon]);
                 if valid_name(name) {
+                    if let Some(line) = blank_looking
+                        && name.eq_ignore_ascii_case(b"from")
+                    {
+                        ambiguities.push(HeaderAmbiguity::BlankLookingLine { line });
+                    }
                     fields.push(Field {
                         name,
                         value: &raw[colon + 1..],
                         raw,
                     });
+                } else {
+                    let unfolded: Vec<u8> = name
+                        .iter()
+                        .copied()
+                        .filter(|b| !b.is_ascii_whitespace())
+                        .collect();
+                    if unfolded.eq_ignore_ascii_case(b"from") {
+                        ambiguities.push(HeaderAmbiguity::FoldedName { line: first_line });
+                    }
                 }
             }
             pos = field_end;
@@ -145,6 +207,7 @@ impl<'a> Message<'a> {
         Ok(Message {
             fields,
             body: &wire[body_start.min(wire.len())..],
+            ambiguities,
         })
     }
 
@@ -156,10 +219,16 @@ impl<'a> Message<'a> {
         self.fields.iter().find(|f| f.is(name))
     }
 
-    /// Every address of every From field (DMARC needs exactly one), with its display name.
+    /// Every address of every From field, with its display name, as a reader would see them:
+    /// our strict parse when it succeeds, else mail-parser's lenient reading (for display only;
+    /// DMARC gets a problem then, see `author`).
     pub fn author_addresses(&self) -> Vec<(Option<String>, String)> {
         let mut out = Vec::new();
         for field in self.all("From") {
+            if let Ok(list) = author::mailboxes(field.value) {
+                out.extend(list.into_iter().map(|m| (m.display, m.address)));
+                continue;
+            }
             match MessageStream::new(field.value).parse_address() {
                 HeaderValue::Address(Address::List(list)) => {
                     out.extend(list.iter().map(addr_text));
@@ -175,16 +244,48 @@ impl<'a> Message<'a> {
         out
     }
 
-    /// The author domain of the From field(s).
+    /// The author domain (RFC 7489 §3.1) in its A-label form, read strictly: exactly one From
+    /// field, parsed as an RFC 5322 mailbox-list whose mailboxes share one domain, in a header
+    /// whose field boundaries every parser agrees on. Anything else is a problem.
     pub fn author(&self) -> Author {
-        let from = self.author_addresses();
-        match from.as_slice() {
-            [] => Author::Problem(AuthorProblem::NoFrom),
-            [(_, one)] => match domain_of(one) {
-                Some(d) => Author::Domain(d),
-                None => Author::Problem(AuthorProblem::NoDomain(one.clone())),
+        match self.author_mailboxes() {
+            Ok(list) => match author::a_label(&list[0].domain) {
+                Ok(ascii) => Author::Domain(ascii),
+                Err(reason) => Author::Problem(AuthorProblem::BadDomain {
+                    domain: list[0].domain.clone(),
+                    reason,
+                }),
             },
-            many => Author::Problem(AuthorProblem::Several(many.len())),
+            Err(p) => Author::Problem(p),
+        }
+    }
+
+    /// The mailboxes of the one From field, all of one domain (at least one).
+    pub fn author_mailboxes(&self) -> Result<Vec<Mailbox>, AuthorProblem> {
+        if let Some(a) = self.ambiguities.first() {
+            return Err(AuthorProblem::Ambiguous(a.clone()));
+        }
+        let fields: Vec<&Field> = self.all("From").collect();
+        let field = match fields.as_slice() {
+            [] => return Err(AuthorProblem::NoFrom),
+            [one] => one,
+            many => return Err(AuthorProblem::SeveralFields(many.len())),
+        };
+        let list = author::mailboxes(field.value)?;
+        let mut domains: Vec<String> = Vec::new();
+        for m in &list {
+            let d = author::a_label(&m.domain).unwrap_or_else(|_| m.domain.clone());
+            if !domains.contains(&d) {
+                domains.push(d);
+            }
+        }
+        match domains.len() {
+            0 => Err(AuthorProblem::NoFrom),
+            1 => Ok(list),
+            _ => Err(AuthorProblem::SeveralDomains {
+                count: list.len(),
+                domains,
+            }),
         }
     }
 
@@ -204,7 +305,8 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// The envelope sender from the topmost Return-Path (`<>` gives the empty string).
+    /// The envelope sender from the topmost Return-Path (`<>` gives the empty string); an
+    /// internationalized domain part is given in its A-label form (what DNS is asked).
     pub fn return_path(&self) -> Option<String> {
         let text = self.first("Return-Path")?.text();
         let inner = text
@@ -212,7 +314,13 @@ impl<'a> Message<'a> {
             .trim_start_matches('<')
             .trim_end_matches('>')
             .trim();
-        Some(inner.to_string())
+        Some(match inner.rsplit_once('@') {
+            Some((local, domain)) if !domain.is_ascii() => match author::a_label(domain) {
+                Ok(ascii) => format!("{local}@{ascii}"),
+                Err(_) => inner.to_string(),
+            },
+            _ => inner.to_string(),
+        })
     }
 }
 

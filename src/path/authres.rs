@@ -37,6 +37,41 @@ pub struct Parsed {
     pub results: Vec<Clause>,
 }
 
+/// What the A-R parser expected where it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Expected {
+    #[error("unterminated comment")]
+    CommentEnd,
+    #[error("unterminated quoted string")]
+    QuoteEnd,
+    #[error("expected a value")]
+    Value,
+    #[error("expected a keyword")]
+    Keyword,
+    #[error("expected '{0}'")]
+    Char(char),
+    #[error("expected a number")]
+    Number,
+    #[error("expected a property value")]
+    PropertyValue,
+    #[error("nothing may follow 'none'")]
+    NothingAfterNone,
+}
+
+/// Why an Authentication-Results value does not parse (RFC 8601 §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{what} at offset {at}")]
+pub struct ParseError {
+    pub what: Expected,
+    pub at: usize,
+}
+
+impl Serialize for ParseError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 struct Cursor<'a> {
     s: &'a [u8],
     pos: usize,
@@ -59,12 +94,12 @@ impl<'a> Cursor<'a> {
         self.pos >= self.s.len()
     }
 
-    fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at offset {}", self.pos))
+    fn err<T>(&self, what: Expected) -> Result<T, ParseError> {
+        Err(ParseError { what, at: self.pos })
     }
 
     /// Skip white space and comments; return the comments' texts.
-    fn cfws(&mut self) -> Result<Vec<String>, String> {
+    fn cfws(&mut self) -> Result<Vec<String>, ParseError> {
         let mut comments = Vec::new();
         loop {
             match self.peek() {
@@ -75,7 +110,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn comment(&mut self) -> Result<String, String> {
+    fn comment(&mut self) -> Result<String, ParseError> {
         let start = self.pos + 1;
         let mut depth = 0usize;
         while let Some(b) = self.peek() {
@@ -93,10 +128,10 @@ impl<'a> Cursor<'a> {
                 _ => {}
             }
         }
-        self.err("unterminated comment")
+        self.err(Expected::CommentEnd)
     }
 
-    fn quoted(&mut self) -> Result<String, String> {
+    fn quoted(&mut self) -> Result<String, ParseError> {
         self.pos += 1;
         let mut out = Vec::new();
         while let Some(b) = self.peek() {
@@ -113,11 +148,11 @@ impl<'a> Cursor<'a> {
                 _ => out.push(b),
             }
         }
-        self.err("unterminated quoted string")
+        self.err(Expected::QuoteEnd)
     }
 
     /// RFC 2045 value: token or quoted-string.
-    fn value(&mut self) -> Result<String, String> {
+    fn value(&mut self) -> Result<String, ParseError> {
         if self.peek() == Some(b'"') {
             return self.quoted();
         }
@@ -126,14 +161,14 @@ impl<'a> Cursor<'a> {
             self.pos += 1;
         }
         if start == self.pos {
-            return self.err("expected a value");
+            return self.err(Expected::Value);
         }
         Ok(String::from_utf8_lossy(&self.s[start..self.pos]).into_owned())
     }
 
     /// Keyword (RFC 5321 Ldh-str) with `_` tolerated; `dotted` also takes `.` (method and
     /// result names such as Gmail's `gateway.spf`; never in ptype.property).
-    fn keyword(&mut self, dotted: bool) -> Result<String, String> {
+    fn keyword(&mut self, dotted: bool) -> Result<String, ParseError> {
         let start = self.pos;
         while self.peek().is_some_and(|b| {
             b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (dotted && b == b'.')
@@ -143,21 +178,21 @@ impl<'a> Cursor<'a> {
         let word = &self.s[start..self.pos];
         if word.is_empty() || !word[0].is_ascii_alphanumeric() {
             self.pos = start;
-            return self.err("expected a keyword");
+            return self.err(Expected::Keyword);
         }
         Ok(String::from_utf8_lossy(word).into_owned())
     }
 
-    fn expect(&mut self, b: u8) -> Result<(), String> {
+    fn expect(&mut self, b: u8) -> Result<(), ParseError> {
         if self.peek() == Some(b) {
             self.pos += 1;
             Ok(())
         } else {
-            self.err(&format!("expected '{}'", b as char))
+            self.err(Expected::Char(char::from(b)))
         }
     }
 
-    fn number(&mut self) -> Result<u32, String> {
+    fn number(&mut self) -> Result<u32, ParseError> {
         let start = self.pos;
         while self.peek().is_some_and(|b| b.is_ascii_digit()) {
             self.pos += 1;
@@ -165,11 +200,11 @@ impl<'a> Cursor<'a> {
         std::str::from_utf8(&self.s[start..self.pos])
             .ok()
             .and_then(|d| d.parse().ok())
-            .map_or_else(|| self.err("expected a number"), Ok)
+            .map_or_else(|| self.err(Expected::Number), Ok)
     }
 
     /// pvalue: a quoted-string, or `[local-part] "@" domain` / a value.
-    fn pvalue(&mut self) -> Result<String, String> {
+    fn pvalue(&mut self) -> Result<String, ParseError> {
         if self.peek() == Some(b'"') {
             return self.quoted();
         }
@@ -181,14 +216,14 @@ impl<'a> Cursor<'a> {
             self.pos += 1;
         }
         if start == self.pos {
-            return self.err("expected a property value");
+            return self.err(Expected::PropertyValue);
         }
         Ok(String::from_utf8_lossy(&self.s[start..self.pos]).into_owned())
     }
 }
 
 /// Parse a field value. `arc` expects the `i=N;` prefix of ARC-Authentication-Results.
-pub fn parse(value: &str, arc: bool) -> Result<Parsed, String> {
+pub fn parse(value: &str, arc: bool) -> Result<Parsed, ParseError> {
     let mut c = Cursor {
         s: value.as_bytes(),
         pos: 0,
@@ -221,7 +256,7 @@ pub fn parse(value: &str, arc: bool) -> Result<Parsed, String> {
         c.cfws()?;
         if method.eq_ignore_ascii_case("none") && out.results.is_empty() && c.peek() != Some(b'=') {
             if !c.eof() {
-                return c.err("nothing may follow 'none'");
+                return c.err(Expected::NothingAfterNone);
             }
             break;
         }
@@ -273,6 +308,34 @@ pub fn parse(value: &str, arc: bool) -> Result<Parsed, String> {
     Ok(out)
 }
 
+/// Why an existing field is trusted or not (serialized as its sentence).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Trust {
+    /// No `--authserv-id`: nothing is ours.
+    #[error("not compared: give --authserv-id to trust our own fields")]
+    NoAuthservId,
+    /// Another authserv-id (or none).
+    #[error("authserv-id {} is not ours", .0.as_deref().unwrap_or("(none)"))]
+    NotOurs(Option<String>),
+    /// Ours, added above the trust boundary.
+    #[error("our authserv-id, added inside the trusted part")]
+    Ours,
+    /// Ours, but it does not parse.
+    #[error("our authserv-id, but the field does not parse")]
+    OursUnparseable,
+    /// Our id on a field below the boundary: written by someone else.
+    #[error(
+        "claims our authserv-id from below the trust boundary: forged or relayed, never trusted"
+    )]
+    OursBelowBoundary,
+}
+
+impl Serialize for Trust {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One existing field as the report shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldReport {
@@ -284,12 +347,12 @@ pub struct FieldReport {
     pub parsed: Parsed,
     pub trusted: bool,
     /// Why it is (not) trusted.
-    pub trust: String,
+    pub trust: Trust,
     /// Per result, in order: our own result for the same method and whether they agree
     /// (null where we have no comparable result or the field is not trusted).
     pub ours: Vec<Option<AuthResult>>,
     pub agrees: Vec<Option<bool>>,
-    pub error: Option<String>,
+    pub error: Option<ParseError>,
     pub raw: Option<String>,
 }
 
@@ -315,16 +378,14 @@ pub fn collect(msg: &Message, boundary: Option<usize>, ours: Option<&str>) -> Ve
             _ => false,
         };
         let above = boundary.is_some_and(|b| position < b);
-        let (trusted, trust) = match (ours, claims_ours, above) {
-            (None, _, _) => (false, "not compared: give --authserv-id to trust our own fields".to_string()),
-            (Some(_), false, _) => (false, format!("authserv-id {} is not ours", id.as_deref().unwrap_or("(none)"))),
-            (Some(_), true, true) if error.is_none() => (true, "our authserv-id, added inside the trusted part".to_string()),
-            (Some(_), true, true) => (false, "our authserv-id, but the field does not parse".to_string()),
-            (Some(_), true, false) => (
-                false,
-                "claims our authserv-id from below the trust boundary: forged or relayed, never trusted".to_string(),
-            ),
+        let trust = match (ours, claims_ours, above) {
+            (None, _, _) => Trust::NoAuthservId,
+            (Some(_), false, _) => Trust::NotOurs(id.clone()),
+            (Some(_), true, true) if error.is_none() => Trust::Ours,
+            (Some(_), true, true) => Trust::OursUnparseable,
+            (Some(_), true, false) => Trust::OursBelowBoundary,
         };
+        let trusted = trust == Trust::Ours;
         let n = parsed.results.len();
         out.push(FieldReport {
             field: if arc {
@@ -344,6 +405,52 @@ pub fn collect(msg: &Message, boundary: Option<usize>, ours: Option<&str>) -> Ve
         });
     }
     out
+}
+
+/// One of our DKIM results, as a claimed `dkim` clause is compared with it.
+#[derive(Debug, Clone, Copy)]
+pub struct OurDkim<'a> {
+    /// The first characters of our b= (RFC 6008 `header.b`).
+    pub header_b: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub result: AuthResult,
+}
+
+/// How many leading characters of a claimed `header.b` identify a signature (RFC 6008 §4
+/// asks for at least 8).
+const HEADER_B_CHARS: usize = 8;
+
+/// Our result for a claimed `dkim` clause: the signature whose b= begins with the claimed
+/// `header.b`, else the one whose d= is the claimed `header.d` (or the domain of
+/// `header.i`). When we have no such signature our result is `none`, so a claimed pass we
+/// cannot confirm disagrees (never "not comparable").
+pub fn our_dkim(clause: &Clause, ours: &[OurDkim<'_>]) -> AuthResult {
+    let prop = |p: &str| {
+        clause
+            .properties
+            .iter()
+            .find(|x| x.ptype == "header" && x.property == p)
+            .map(|x| x.value.as_str())
+    };
+    // Compared by characters, never by byte offsets: the claim is attacker text.
+    let claimed_b: Option<String> = prop("b")
+        .filter(|b| !b.is_empty())
+        .map(|b| b.chars().take(HEADER_B_CHARS).collect());
+    let by_b = claimed_b.as_deref().and_then(|b| {
+        ours.iter()
+            .find(|s| s.header_b.is_some_and(|mine| mine.starts_with(b)))
+    });
+    let domain = prop("d").or_else(|| prop("i").and_then(|i| i.rsplit_once('@').map(|(_, d)| d)));
+    let by_d = || {
+        domain.and_then(|d| {
+            let d = d.trim_end_matches('.');
+            ours.iter().find(|s| {
+                s.domain
+                    .is_some_and(|m| m.trim_end_matches('.').eq_ignore_ascii_case(d))
+            })
+        })
+    };
+    by_b.or_else(by_d).map_or(AuthResult::None, |s| s.result)
 }
 
 /// Fill `ours` / `agrees` for the trusted fields; `ours` gives our result for a claimed clause

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use super::anomaly::{Anomaly, Since};
 use super::ranges::special_range;
 use super::received::{ParsedHop, parse_hop};
 use super::trust::TrustedMta;
@@ -31,26 +32,33 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
     info.trusted_hops = entry.map_or(0, |e| e + 1);
     if let Some(e) = entry {
         let hop = &parsed[e];
-        info.origin_ip = hop.from_ip.map(|ip| ip.to_string());
+        if let Some(t) = trusted.iter().find(|t| t.claimed_by(hop)) {
+            info.anomalies.push(Anomaly::HeloClaimsTrusted {
+                hop: n - e,
+                name: t.name().unwrap_or_default().to_string(),
+            });
+        }
+        info.origin_ip = hop.from_ip;
         info.origin_hop = Some(n - e);
         info.boundary_host = hop.hop.by_host.clone();
-        info.helo = hop.helo.clone().or_else(|| hop.from_host.clone());
-        match hop.from_ip {
-            None => info.anomalies.push(format!(
-                "hop {} (where mail entered the trusted part) names no client IP",
-                n - e
-            )),
-            Some(ip) => {
-                match special_range(ip) {
-                    Some(kind) if kind.starts_with("documentation") => info.anomalies.push(format!(
-                        "the origin IP {ip} is a {kind} address, never used on the Internet (test data, or a forged field)"
-                    )),
-                    Some(kind) => info.anomalies.push(format!(
-                        "the origin IP {ip} is a {kind} address: the trust boundary is misplaced (add --trusted-mta) or the field is forged"
-                    )),
-                    None => {}
-                }
+        // A name from the message is looked up at its A-label (IDNA2008 / UTS #46).
+        info.helo = hop.helo.clone().or_else(|| hop.from_host.clone()).map(|h| {
+            if h.is_ascii() {
+                h
+            } else {
+                crate::message::author::a_label(&h).unwrap_or(h)
             }
+        });
+        match hop.from_ip {
+            None => info.anomalies.push(Anomaly::NoClientIp(n - e)),
+            Some(ip) => match special_range(ip) {
+                Some(range) if range.is_documentation() => {
+                    info.anomalies
+                        .push(Anomaly::OriginDocumentation { ip, range });
+                }
+                Some(range) => info.anomalies.push(Anomaly::OriginSpecial { ip, range }),
+                None => {}
+            },
         }
     }
     // Path order from here on: index 0 is the oldest hop.
@@ -62,58 +70,63 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
         hop.index = number;
         hop.trusted = p.hop.field <= info.trusted_hops;
         if hop.raw.is_some() {
-            info.anomalies
-                .push(format!("hop {number} could not be parsed; kept as written"));
+            info.anomalies.push(Anomaly::Unparsed(number));
             hops.push(hop);
             continue;
+        }
+        if p.unbalanced {
+            info.anomalies.push(Anomaly::Unbalanced(number));
+        }
+        if !p.conflicting.is_empty() {
+            info.anomalies.push(Anomaly::SeveralAddresses {
+                hop: number,
+                addresses: p.conflicting.clone(),
+            });
         }
         match p.timestamp {
             Some(t) => {
                 if let Some(prev) = previous_time {
                     hop.delay_seconds = Some(t - prev);
+                    let since = if k == 0 {
+                        Since::DateField
+                    } else {
+                        Since::PreviousHop
+                    };
                     if t - prev > LONG_GAP_SECONDS {
-                        let what = if k == 0 {
-                            "the Date field"
-                        } else {
-                            "the hop before it"
-                        };
-                        info.anomalies.push(format!(
-                            "hop {number} is timestamped {} after {what} (clock skew, or long queueing)",
-                            duration(t - prev)
-                        ));
+                        info.anomalies.push(Anomaly::LongGap {
+                            hop: number,
+                            gap: duration(t - prev),
+                            since,
+                        });
                     }
                     if t < prev {
-                        let what = if k == 0 {
-                            "the Date field"
-                        } else {
-                            "the hop before it"
-                        };
-                        info.anomalies.push(format!(
-                            "hop {number} is timestamped {} before {what} (clock skew or forged field)",
-                            duration(prev - t)
-                        ));
+                        info.anomalies.push(Anomaly::Earlier {
+                            hop: number,
+                            gap: duration(prev - t),
+                            since,
+                        });
                     }
                 }
                 if t > at + 15 * 60 {
-                    info.anomalies.push(format!(
-                        "hop {number} is timestamped {} in the future",
-                        duration(t - at)
-                    ));
+                    info.anomalies.push(Anomaly::Future {
+                        hop: number,
+                        ahead: duration(t - at),
+                    });
                 }
                 previous_time = Some(t);
             }
-            None => info
-                .anomalies
-                .push(format!("hop {number} has no parseable date")),
+            None => info.anomalies.push(Anomaly::NoDate(number)),
         }
         if let Some(ip) = p.from_ip
             && !hop.trusted
-            && let Some(kind) = special_range(ip)
+            && let Some(range) = special_range(ip)
             && info.origin_hop != Some(number)
         {
-            info.anomalies.push(format!(
-                "hop {number} names a {kind} client address {ip} (an internal relay of the sender, or forged)"
-            ));
+            info.anomalies.push(Anomaly::SpecialClient {
+                hop: number,
+                range,
+                ip,
+            });
         }
         let smtp = hop
             .protocol
@@ -121,8 +134,7 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
             .is_some_and(|p| matches!(p, "SMTP" | "ESMTP" | "ESMTPA" | "UTF8SMTP" | "UTF8SMTPA"));
         let local = p.from_ip.is_some_and(|ip| ip.is_loopback());
         if smtp && !hop.tls && !local {
-            info.anomalies
-                .push(format!("hop {number} was sent without TLS"));
+            info.anomalies.push(Anomaly::NoTls(number));
         }
         hops.push(hop);
     }
@@ -139,11 +151,12 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
             .any(|n| crate::dns::name::normalize(n) == by);
         let ip_literal = next_from.parse::<IpAddr>().is_ok();
         if !same && !ip_literal && after.from_host.as_deref() != Some("localhost") {
-            info.anomalies.push(format!(
-                "hop {} says it came from {next_from}, but hop {} was received by {by} (a gap in the chain, or a forged field)",
-                n - after.hop.field + 1,
-                n - before.hop.field + 1
-            ));
+            info.anomalies.push(Anomaly::Gap {
+                hop: n - after.hop.field + 1,
+                from: next_from.clone(),
+                previous: n - before.hop.field + 1,
+                by,
+            });
         }
     }
     if let (Some(first), Some(last)) = (

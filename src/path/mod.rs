@@ -1,8 +1,10 @@
 //! The path a message took: its Received chain, the trust boundary and origin, iprev and DNSBL
 //! for the origin, and the Authentication-Results fields others added on the way.
 
+pub mod anomaly;
 pub mod authres;
 pub mod chain;
+pub(crate) mod client;
 pub mod dnsbl;
 pub mod iprev;
 pub mod ranges;
@@ -19,7 +21,7 @@ pub struct PathInfo {
     /// How many hops (counted from the newest) are inside the trusted part.
     pub trusted_hops: usize,
     /// The client IP of the hop that entered the trusted part: what SPF and iprev use.
-    pub origin_ip: Option<String>,
+    pub origin_ip: Option<std::net::IpAddr>,
     /// Which hop that is (path order), and the trusted MTA that received it.
     pub origin_hop: Option<usize>,
     pub boundary_host: Option<String>,
@@ -31,7 +33,7 @@ pub struct PathInfo {
     pub sources: Vec<String>,
     /// From the Date field (or the first hop) to the last hop, when both have times.
     pub total_transit_seconds: Option<i64>,
-    pub anomalies: Vec<String>,
+    pub anomalies: Vec<anomaly::Anomaly>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -41,7 +43,8 @@ pub struct Hop {
     /// Position of the field in the header (1 = topmost).
     pub field: usize,
     pub from_host: Option<String>,
-    pub from_ip: Option<String>,
+    /// The client IP the receiving MTA recorded (TCP-level part only).
+    pub from_ip: Option<std::net::IpAddr>,
     pub from_rdns: Option<String>,
     /// The HELO/EHLO name when the field gives one apart from the from-host.
     pub helo: Option<String>,
@@ -54,11 +57,20 @@ pub struct Hop {
     pub id: Option<String>,
     #[serde(rename = "for")]
     pub for_addr: Option<String>,
-    /// RFC 3339 UTC.
-    pub timestamp: Option<String>,
+    /// Unix time; RFC 3339 UTC in JSON.
+    #[serde(serialize_with = "rfc3339")]
+    pub timestamp: Option<i64>,
     /// Seconds since the previous hop (hop 1: since the Date field).
     pub delay_seconds: Option<i64>,
     pub trusted: bool,
     /// The field as written (escaped on output), when it could not be parsed.
     pub raw: Option<String>,
+}
+
+/// A unix time as RFC 3339 in UTC (what the JSON has always shown).
+fn rfc3339<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.collect_str(&mail_parser::DateTime::from_timestamp(*t).to_rfc3339()),
+        None => s.serialize_none(),
+    }
 }

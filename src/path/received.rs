@@ -1,16 +1,23 @@
-//! One Received field (RFC 5321 §4.4), read with mail-parser's Received parser.
+//! One Received field (RFC 5321 §4.4): the client part (address, reverse name, HELO, `by`)
+//! from our own tokenizer (`client.rs`: only the TCP-level part the receiving MTA wrote gives
+//! the client IP), the rest (protocol, TLS, id, for, date) from mail-parser's parser.
 
 use std::net::IpAddr;
 
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Host, Protocol, Received, TlsVersion};
 
-use super::Hop;
+use super::{Hop, client};
 use crate::common::clip;
 
 pub(crate) struct ParsedHop {
     pub from_host: Option<String>,
+    /// The client IP as the receiving MTA recorded it.
     pub from_ip: Option<IpAddr>,
+    /// Distinct addresses in the client part when there was more than one.
+    pub conflicting: Vec<IpAddr>,
+    /// The parentheses of the client part do not balance.
+    pub unbalanced: bool,
     pub from_rdns: Option<String>,
     pub helo: Option<String>,
     pub timestamp: Option<i64>,
@@ -66,6 +73,8 @@ pub(crate) fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
         return ParsedHop {
             from_host: None,
             from_ip: None,
+            conflicting: Vec::new(),
+            unbalanced: false,
             from_rdns: None,
             helo: None,
             timestamp: None,
@@ -77,31 +86,28 @@ pub(crate) fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
         };
     };
     let from_host = r.from.as_ref().map(host_text);
-    // A from-host that is an address literal is the client IP when no TCP-info gave one.
-    let from_ip = r.from_ip.or(match &r.from {
-        Some(Host::IpAddr(ip)) => Some(*ip),
-        _ => None,
-    });
-    let helo = r.helo.as_ref().map(host_text);
+    let client = client::parse(value);
+    let from_ip = client.ip.map(|(ip, _)| ip);
+    let helo = client.helo.clone();
     let timestamp = r.date.as_ref().map(mail_parser::DateTime::to_timestamp);
-    let from_rdns = r.from_iprev.as_ref().map(|s| s.to_string());
+    let from_rdns = client.rdns.clone();
     let tls = r.tls_version.is_some() || r.with.as_ref().is_some_and(protocol_tls);
     let hop = Hop {
         index: 0,
         field,
         from_host: from_host.clone(),
-        from_ip: from_ip.map(|ip| ip.to_string()),
+        from_ip,
         from_rdns: from_rdns.clone(),
         helo: helo.clone(),
         ident: r.ident.as_ref().map(|c| c.to_string()),
-        by_host: r.by.as_ref().map(host_text),
+        by_host: client.by_host.clone(),
         protocol: r.with.as_ref().map(|p| format!("{p:?}")),
         tls,
         tls_version: r.tls_version.as_ref().map(tls_name),
         tls_cipher: r.tls_cipher.as_ref().map(|c| c.to_string()),
         id: r.id.as_ref().map(|c| c.to_string()),
         for_addr: r.for_.as_ref().map(|c| c.to_string()),
-        timestamp: timestamp.map(|t| mail_parser::DateTime::from_timestamp(t).to_rfc3339()),
+        timestamp,
         delay_seconds: None,
         trusted: false,
         raw: None,
@@ -109,6 +115,8 @@ pub(crate) fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
     ParsedHop {
         from_host,
         from_ip,
+        conflicting: client.conflicting,
+        unbalanced: client.unbalanced,
         from_rdns,
         helo,
         timestamp,

@@ -35,14 +35,36 @@ impl TrustedMta {
         Ok(TrustedMta::Name(crate::dns::name::normalize(s)))
     }
 
+    /// Whether the sender of `hop` is this MTA of ours, judged only on what the MTA that wrote
+    /// the hop recorded about its client: the address, or the reverse-DNS name in the
+    /// TCP-level part. The from-host and HELO are the sender's own claim and never count.
     pub(super) fn matches(&self, hop: &ParsedHop) -> bool {
         match self {
-            TrustedMta::Name(n) => [&hop.from_host, &hop.from_rdns, &hop.helo].iter().any(|h| {
-                h.as_deref()
-                    .is_some_and(|h| crate::dns::name::normalize(h) == *n)
-            }),
+            TrustedMta::Name(n) => hop
+                .from_rdns
+                .as_deref()
+                .is_some_and(|h| crate::dns::name::normalize(h) == *n),
             TrustedMta::Net(net) => hop.from_ip.is_some_and(|ip| net.contains(ip)),
         }
+    }
+
+    /// The host name, for a name.
+    pub(super) fn name(&self) -> Option<&str> {
+        match self {
+            TrustedMta::Name(n) => Some(n),
+            TrustedMta::Net(_) => None,
+        }
+    }
+
+    /// Whether the sender of `hop` only claims to be this MTA (in its HELO or from-host).
+    pub(super) fn claimed_by(&self, hop: &ParsedHop) -> bool {
+        let TrustedMta::Name(n) = self else {
+            return false;
+        };
+        [&hop.from_host, &hop.helo].iter().any(|h| {
+            h.as_deref()
+                .is_some_and(|h| crate::dns::name::normalize(h) == *n)
+        })
     }
 }
 

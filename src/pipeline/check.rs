@@ -7,6 +7,7 @@ use crate::auth::dmarc::DmarcReport;
 use crate::auth::{arc, dkim, dmarc, spf};
 use crate::common::AuthResult;
 use crate::dns::Dns;
+use crate::message::coverage;
 use crate::message::{Message, MessageError, to_crlf};
 use crate::path::authres::{self, Clause};
 use crate::report::model::{CheckReport, DnsStats, Verdict};
@@ -25,9 +26,8 @@ pub fn check_message(
         .path
         .hops
         .iter()
-        .filter_map(|h| h.timestamp.as_deref())
-        .filter_map(mail_parser::DateTime::parse_rfc3339)
-        .filter_map(|d| u64::try_from(d.to_timestamp()).ok())
+        .filter_map(|h| h.timestamp)
+        .filter_map(|t| u64::try_from(t).ok())
         .max();
     let at = opts.clock.for_message(newest);
     if stage.ip.is_some() && stage.path.mail_from.is_none() {
@@ -89,9 +89,36 @@ pub fn check_message(
             &dkim_reports,
         )
     });
+    // What the PASS vouches for (issue 12 item 9): displayed fields and body covered by an
+    // aligned passing signature; anything else is said in the verdict.
+    let signatures: Vec<coverage::Signature> = dkim_reports
+        .iter()
+        .map(|d| coverage::Signature {
+            signed: &d.signed_headers,
+            pass: d.result == AuthResult::Pass,
+            aligned: d.aligned,
+            body_unsigned_bytes: d.body_unsigned_bytes,
+        })
+        .collect();
+    let display_address = match (&stage.message.from_name, &stage.message.from_domain) {
+        (Some(name), Some(d)) => {
+            crate::message::author::carries_address_of(name, d).map(|other| (name.clone(), other))
+        }
+        _ => None,
+    };
+    let coverage = coverage::assess(&msg, &signatures, display_address);
+    let mut verdict = verdict(&dmarc_report);
+    if verdict.result == AuthResult::Pass && !coverage.uncovered.is_empty() {
+        verdict.summary = format!(
+            "{}; but not vouched for: {}",
+            verdict.summary,
+            coverage.uncovered.join("; ")
+        );
+    }
     Ok(CheckReport {
         schema: "mailverdict.check.v2",
-        verdict: verdict(&dmarc_report),
+        verdict,
+        coverage,
         message: stage.message,
         path: stage.path,
         spf: spf_report,
@@ -152,39 +179,21 @@ fn our_result(
     iprev: Option<AuthResult>,
     dkim: &[DkimReport],
 ) -> Option<AuthResult> {
-    let prop = |t: &str, p: &str| {
-        clause
-            .properties
-            .iter()
-            .find(|x| x.ptype == t && x.property == p)
-            .map(|x| x.value.to_ascii_lowercase())
-    };
     match clause.method.as_str() {
         "spf" => Some(*spf),
         "dmarc" => Some(dmarc.result),
         "arc" => Some(arc),
         "iprev" => iprev,
         "dkim" => {
-            let b = prop("header", "b");
-            let d = prop("header", "d").or_else(|| {
-                prop("header", "i").and_then(|i| i.rsplit_once('@').map(|(_, d)| d.to_string()))
-            });
-            let by_b = b.as_ref().and_then(|b| {
-                dkim.iter().find(|s| {
-                    s.header_b.as_deref().is_some_and(|ours| {
-                        !b.is_empty() && ours.to_ascii_lowercase().starts_with(&b[..b.len().min(8)])
-                    })
+            let mine: Vec<authres::OurDkim> = dkim
+                .iter()
+                .map(|s| authres::OurDkim {
+                    header_b: s.header_b.as_deref(),
+                    domain: s.domain.as_deref(),
+                    result: s.result,
                 })
-            });
-            let by_d = || {
-                d.as_ref().and_then(|d| {
-                    dkim.iter()
-                        .find(|s| s.domain.as_deref() == Some(d.as_str()))
-                })
-            };
-            by_b.or_else(by_d).map(|s| s.result).or_else(|| {
-                (dkim.is_empty() && clause.result == "none").then_some(AuthResult::None)
-            })
+                .collect();
+            Some(authres::our_dkim(clause, &mine))
         }
         _ => None,
     }
@@ -275,10 +284,13 @@ mod tests {
         )
         .expect("message");
         assert_eq!(r.dmarc.result, AuthResult::Permerror);
-        assert_eq!(r.dmarc.reason, "2 From addresses: DMARC needs exactly one");
+        assert_eq!(
+            r.dmarc.reason.to_string(),
+            "2 From addresses of 2 different domains (example.com, other.test): DMARC needs exactly one author domain"
+        );
     }
 
-    /// A trusted claim is compared per method: DKIM by header.b, else by header.d.
+    /// A trusted claim is compared per method; a method we do not evaluate is not compared.
     #[test]
     fn claims_compare_with_our_results() {
         let clause = |method: &str, props: &[(&str, &str, &str)]| Clause {
@@ -305,9 +317,10 @@ mod tests {
         let ours = |c: &Clause| our_result(c, &r.spf.result, &r.dmarc, r.arc.result, None, &r.dkim);
         assert_eq!(ours(&clause("spf", &[])), Some(AuthResult::Pass));
         assert_eq!(ours(&clause("iprev", &[])), None);
+        // A claimed DKIM result with no signature of ours to match: ours is none (it disagrees).
         assert_eq!(
             ours(&clause("dkim", &[("header", "d", "example.com")])),
-            None
+            Some(AuthResult::None)
         );
         assert_eq!(ours(&clause("x-unknown", &[])), None);
     }

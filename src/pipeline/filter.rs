@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::common::clip;
 use crate::dns::Dns;
 use crate::message::Message;
 use crate::path::authres;
@@ -264,10 +263,7 @@ fn fallback(cfg: &FilterConfig, eol: &str, clause: &str) -> String {
 
 /// Field text for an extra header: one line, no controls.
 fn one_line(s: &str) -> String {
-    clip(
-        &s.chars().filter(|c| !c.is_control()).collect::<String>(),
-        900,
-    )
+    arh::unstructured(s, 900)
 }
 
 fn header_for(cfg: &FilterConfig, report: &CheckReport, eol: &str) -> String {

@@ -100,7 +100,7 @@ pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -
             Some(ip)
         }
         None => {
-            let parsed = path.origin_ip.as_deref().and_then(|s| s.parse().ok());
+            let parsed = path.origin_ip;
             if let (Some(_), Some(hop)) = (parsed, path.origin_hop) {
                 sources.push(format!("ip: Received hop {hop}"));
             }
@@ -127,7 +127,7 @@ pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -
             rp
         }
     };
-    path.origin_ip = ip.map(|i| i.to_string());
+    path.origin_ip = ip;
     path.helo = helo;
     path.mail_from = mail_from;
     path.sources = sources;
@@ -140,28 +140,16 @@ pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -
     let boundary = chain::boundary_position(msg, &path);
     let authentication_results = authres::collect(msg, boundary, opts.authserv_id.as_deref());
     for f in &authentication_results {
-        if f.trust.starts_with("claims our authserv-id from below") {
-            path.anomalies.push(format!(
-                "{} field {} claims our authserv-id from below the trust boundary (forged or relayed; not trusted)",
-                f.field, f.position
-            ));
+        if f.trust == authres::Trust::OursBelowBoundary {
+            path.anomalies
+                .push(crate::path::anomaly::Anomaly::ForgedAuthenticationResults {
+                    field: f.field.clone(),
+                    position: f.position,
+                });
         }
     }
     let author = msg.author();
-    let from: Vec<(Option<String>, String)> = msg.author_addresses();
-    let from_domain = match &author {
-        Author::Domain(d) => Some(d.clone()),
-        Author::Problem(_) => None,
-    };
-    let message = MessageInfo {
-        from_name: from.first().and_then(|(n, _)| n.clone()),
-        from_domain,
-        from: from.into_iter().map(|(_, a)| a).collect(),
-        subject: msg.subject(),
-        message_id: msg.first("Message-ID").map(|f| f.text()),
-        date: date.map(|d| mail_parser::DateTime::from_timestamp(d).to_rfc3339()),
-        size: input_len,
-    };
+    let message = MessageInfo::read(msg, &author, input_len, date);
     let transport_domains = if opts.transport {
         transport_domains(msg, &path, message.from_domain.as_deref())
     } else {

@@ -16,7 +16,7 @@ pub fn trace_message(
     let stage = path_stage(&msg, input.len(), opts);
     let lookups = path_lookups(dns, &stage, opts);
     Ok(TraceReport {
-        schema: "mailverdict.trace.v1",
+        schema: "mailverdict.trace.v2",
         message: stage.message,
         path: stage.path,
         iprev: lookups.iprev,

@@ -22,6 +22,8 @@ pub struct CheckReport {
     pub schema: &'static str,
     /// The verdict (the DMARC result) and why.
     pub verdict: Verdict,
+    /// Which displayed fields and how much of the body an aligned passing signature covers.
+    pub coverage: crate::message::coverage::Coverage,
     /// The message itself: From, Subject, Message-ID, Date, size.
     pub message: MessageInfo,
     /// The Received path: hops, trust boundary, origin, anomalies.

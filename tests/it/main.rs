@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against zone replay files and a real DNS server
 //! (hickory-server on loopback). Each test says what it proves.
 
+mod adversarial;
 mod batch_cmd;
 mod check_dkim;
 mod check_dmarc;

@@ -53,6 +53,32 @@ const DICT: &[&[u8]] = &[
     b"$ORIGIN",
     b";! x TXT SERVFAIL",
     b"\\065\\",
+    // Identity-forging fragments: HELO literals inside the victim's SPF, extra addresses in
+    // From, a duplicated `by`, trusted names in HELO, encoded-words, field-boundary tricks.
+    b" (helo=[IPv6:2001:db8:25::1])",
+    b" (HELO [192.0.2.10])",
+    b"[192.0.2.10] ",
+    b" by mx.receiver.test by evil.test",
+    b"From: <alice@example.com> bob@evil.test\r\n",
+    b"alice@example.com@",
+    b" (alice@example.com)",
+    b"=?utf-8?q?alice=40example.com?=",
+    b"\"alice@example.com\"@",
+    b"\rFrom: alice@example.com",
+    b"\r\n \r\n",
+    b"From\r\n : ",
+    // Multibyte, invalid and overlong UTF-8, invisible code points.
+    "é".as_bytes(),
+    "ü".as_bytes(),
+    "\u{202e}".as_bytes(),
+    "\u{200b}".as_bytes(),
+    "\u{e0041}".as_bytes(),
+    b"\xc3\x28",
+    b"\xc0\xaf",
+    b"\xe0\x80\xaf",
+    b"\xf0\x80\x80\xaf",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
@@ -301,6 +327,64 @@ fn mutated_inputs_never_panic() {
 
     note(&format!("Mutation suite: {total} cases, no panic"));
     assert!(total >= 100_000);
+}
+
+/// Whether an address is inside example.com's SPF (the only way SPF can really pass for it).
+fn victim_ip(ip: &str) -> bool {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => v4.octets()[..3] == [192, 0, 2],
+        Ok(std::net::IpAddr::V6(v6)) => v6.segments()[..3] == [0x2001, 0xdb8, 0x25],
+        Err(_) => false,
+    }
+}
+
+/// Spoofs of example.com (p=reject) sent from 203.0.113.66: a forged HELO literal, a trusted
+/// name in HELO over a forged hop, From tricks, a forged trusted A-R.
+fn spoof_seeds() -> Vec<Vec<u8>> {
+    let body = "To: bob@receiver.test\r\nSubject: pay\r\nDate: Mon, 23 Nov 2026 10:15:00 +0000\r\n\r\nNow.\r\n";
+    [
+        "Received: from [203.0.113.66] (helo=[IPv6:2001:db8:25::1])\r\n\tby mx.receiver.test with esmtp (Exim 4.96); Mon, 23 Nov 2026 10:15:02 +0000\r\nReturn-Path: <bounce@example.com>\r\nFrom: alice@example.com\r\n",
+        "Received: from relay.receiver.test (attacker.evil.test [203.0.113.66])\r\n\tby mx.receiver.test (Postfix) with ESMTPS id 2; Mon, 23 Nov 2026 10:15:02 +0000\r\nReceived: from mail.example.com (mail.example.com [192.0.2.10]) by relay.receiver.test with ESMTPS; Mon, 23 Nov 2026 10:15:01 +0000\r\nReturn-Path: <bounce@example.com>\r\nFrom: Alice <alice@example.com>\r\n",
+        "Received: from [192.0.2.10] (unknown [203.0.113.66]) by mx.receiver.test (Postfix) with ESMTP; Mon, 23 Nov 2026 10:15:02 +0000\r\nReturn-Path: <bounce@example.com>\r\nFrom: <alice@example.com> bob@example.net\r\n",
+        "Received: from unknown (HELO [192.0.2.10]) (joe@203.0.113.66) by mx.receiver.test with SMTP; Mon, 23 Nov 2026 10:15:02 +0000\r\nAuthentication-Results: mx.receiver.test; spf=pass smtp.mailfrom=example.com; dkim=pass header.d=example.com header.b=\"AjZba9Ué\"\r\nReturn-Path: <bounce@example.com>\r\nFrom: \"alice@example.com\" <alice@example.com>\r\n",
+    ]
+    .iter()
+    .map(|h| format!("{h}{body}").into_bytes())
+    .collect()
+}
+
+/// "No spoofed PASS": mutated spoofs of a p=reject domain never come out PASS for it unless an
+/// aligned mechanism really passes (a DKIM signature that verifies, or SPF for an address the
+/// domain authorises), whatever the mutation does to the HELO, From, `by` or the bytes.
+#[test]
+fn mutated_spoofs_never_pass() {
+    let dns = dns();
+    let mut opts = options();
+    opts.trusted = vec![mailverdict::TrustedMta::parse("relay.receiver.test").expect("name")];
+    let seeds = spoof_seeds();
+    let mut passes = 0;
+    let cases = campaign("spoof", 0x5900_f00d, &seeds, 6_000, |m| {
+        let Ok(report) = check_message(m, &dns, &opts) else {
+            return;
+        };
+        if report.verdict.result != mailverdict::AuthResult::Pass
+            || report.dmarc.from_domain.as_deref() != Some("example.com")
+        {
+            return;
+        }
+        let dkim = report
+            .dkim
+            .iter()
+            .any(|d| d.aligned && d.result == mailverdict::AuthResult::Pass);
+        let spf = report.dmarc.spf_aligned
+            && report.spf.result == mailverdict::AuthResult::Pass
+            && report.spf.ip.as_deref().is_some_and(victim_ip);
+        assert!(dkim || spf, "spoofed PASS: {}", report.verdict.summary);
+        passes += 1;
+    });
+    note(&format!(
+        "Spoof mutations: {cases} cases, {passes} PASS (each with a really passing aligned mechanism)"
+    ));
 }
 
 /// A slice of mutated messages through the binary: only documented exit codes, and JSON that

@@ -36,7 +36,7 @@ fn anomalies(v: &Value) -> String {
 fn gmail_chain() {
     let v = trace("gmail.eml", &[]);
     let hops = v["path"]["hops"].as_array().expect("hops");
-    assert_eq!(v["schema"], "mailverdict.trace.v1");
+    assert_eq!(v["schema"], "mailverdict.trace.v2");
     assert_eq!(hops.len(), 3);
     assert_eq!(hops[0]["from_ip"], "2a02:1234:5678::9");
     assert_eq!(hops[0]["by_host"], "smtp.gmail.com");

@@ -44,6 +44,7 @@ pub fn check(r: &CheckReport) -> String {
             let _ = writeln!(o, "  From:       {from}");
         }
     }
+    super::path::author_lines(&mut o, m, Some(&r.coverage));
     let _ = writeln!(
         o,
         "  Subject:    {}",

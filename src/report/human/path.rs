@@ -31,8 +31,8 @@ fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
             continue;
         }
         let from = match (&h.from_host, &h.from_ip) {
-            (Some(host), Some(ip)) if host != ip => format!("{} [{}]", term(host), term(ip)),
-            (_, Some(ip)) => format!("[{}]", term(ip)),
+            (Some(host), Some(ip)) if *host != ip.to_string() => format!("{} [{ip}]", term(host)),
+            (_, Some(ip)) => format!("[{ip}]"),
             (Some(host), None) => term(host),
             (None, None) => "?".into(),
         };
@@ -41,8 +41,11 @@ fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
             (None, true) => "yes".into(),
             (None, false) => "-".into(),
         };
-        let at = h.timestamp.as_deref().map_or("-".to_string(), |t| {
-            term(&t.replace('T', " ").replace('Z', ""))
+        let at = h.timestamp.map_or("-".to_string(), |t| {
+            mail_parser::DateTime::from_timestamp(t)
+                .to_rfc3339()
+                .replace('T', " ")
+                .replace('Z', "")
         });
         let delay = h
             .delay_seconds
@@ -93,13 +96,12 @@ fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
         (Some(ip), Some(hop)) => {
             let _ = writeln!(
                 o,
-                "{indent}origin: {} (hop {hop}, where mail entered the trusted part at {})",
-                term(ip),
+                "{indent}origin: {ip} (hop {hop}, where mail entered the trusted part at {})",
                 opt(&p.boundary_host)
             );
         }
         (Some(ip), None) => {
-            let _ = writeln!(o, "{indent}origin: {} (given with --ip)", term(ip));
+            let _ = writeln!(o, "{indent}origin: {ip} (given with --ip)");
         }
         _ => {
             let _ = writeln!(o, "{indent}origin: unknown");
@@ -121,7 +123,7 @@ fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
         let _ = writeln!(o, "{indent}total transit: {t}s");
     }
     for a in &p.anomalies {
-        let _ = writeln!(o, "{indent}warning: {}", term(a));
+        let _ = writeln!(o, "{indent}warning: {}", term(&a.to_string()));
     }
 }
 
@@ -184,10 +186,10 @@ fn authres_section(o: &mut String, fields: &[FieldReport]) {
             f.field,
             f.position,
             if f.trusted { "trusted" } else { "untrusted" },
-            term(&f.trust)
+            term(&f.trust.to_string())
         );
         if let Some(e) = &f.error {
-            let _ = writeln!(o, "    does not parse: {}", term(e));
+            let _ = writeln!(o, "    does not parse: {}", e);
         }
         for (k, c) in f.parsed.results.iter().enumerate() {
             let comparison = match (
@@ -300,4 +302,41 @@ pub fn trace(r: &TraceReport) -> String {
         &r.authentication_results,
     );
     o
+}
+
+/// What a reader sees next to what was evaluated: the author domain (both forms of an
+/// internationalized name), why there is none, look-alike warnings, and what a PASS does not
+/// vouch for (displayed fields and body text no aligned passing signature covers).
+pub(super) fn author_lines(
+    o: &mut String,
+    m: &crate::message::info::MessageInfo,
+    coverage: Option<&crate::message::coverage::Coverage>,
+) {
+    // Only where the evaluated domain differs from what the From line shows.
+    match (&m.from_domain, &m.from_domain_unicode, &m.author_problem) {
+        (Some(d), Some(u), _) => {
+            let _ = writeln!(
+                o,
+                "  Evaluated:  {} (shown to readers as {})",
+                term(d),
+                term(u)
+            );
+        }
+        (None, _, Some(p)) => {
+            let _ = writeln!(o, "  Evaluated:  no author domain: {}", term(p));
+        }
+        _ => {}
+    }
+    if let Some(n) = &m.author_note {
+        let _ = writeln!(o, "  Note:       {}", term(n));
+    }
+    for l in &m.lookalike {
+        let _ = writeln!(o, "  {} {}", style::heading("Look-alike:"), term(l));
+    }
+    let Some(c) = coverage else {
+        return;
+    };
+    for u in &c.uncovered {
+        let _ = writeln!(o, "  {} {}", style::heading("Not vouched for:"), term(u));
+    }
 }
