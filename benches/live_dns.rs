@@ -69,6 +69,33 @@ fn main() {
         queries * DELAY.as_millis() as usize
     );
 
+    // The backend alone: many threads blocking at once on one `Dns`.
+    let threads = 32;
+    let names: String = (0..threads)
+        .map(|i| format!("h{i}.par.test. A 192.0.2.{i}\n"))
+        .collect();
+    let par = FaultServer::start(&names, Fault::Delay(DELAY));
+    let live = mailverdict::dns::Live::new(&[par.addr], Duration::from_secs(5), None)
+        .expect("live backend");
+    let dns = mailverdict::dns::Dns::new(Box::new(live));
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for i in 0..threads {
+            let dns = &dns;
+            s.spawn(move || {
+                let _ = dns.query(&format!("h{i}.par.test"), mailverdict::dns::RecordType::A);
+            });
+        }
+    });
+    println!(
+        "live backend, {threads} threads x 1 distinct query, {} ms per answer: wall {:.0} ms \
+         (floor {} ms, ratio {:.2}x)",
+        DELAY.as_millis(),
+        started.elapsed().as_secs_f64() * 1000.0,
+        DELAY.as_millis(),
+        started.elapsed().as_secs_f64() / DELAY.as_secs_f64()
+    );
+
     let dead = FaultServer::start("", Fault::Drop);
     let dead_ns = dead.nameserver();
     let started = Instant::now();
