@@ -23,7 +23,7 @@ use super::name::normalize;
 use super::stub::{self, BACKOFF, ExchangeError, Question, Server};
 use super::{
     Answer, DnsNote, DnsSetupError, Dnssec, Failure, MAX_CNAME_CHAIN, Rdata, Record, RecordType,
-    Resolve,
+    Resolve, ResolverError,
 };
 
 pub struct Live {
@@ -59,16 +59,16 @@ impl Live {
                 hickory_proto::dnssec::TrustAnchors::from_file(&path)
                     .map(std::sync::Arc::new)
                     .map_err(|e| {
-                        DnsSetupError::Resolver(format!(
-                            "cannot use --trust-anchor {}: {e}",
-                            path.display()
-                        ))
+                        DnsSetupError::Resolver(ResolverError::TrustAnchor {
+                            path: path.display().to_string(),
+                            source: Box::new(e),
+                        })
                     })
             })
             .transpose()?;
-        let setup = |e: &dyn std::fmt::Display| DnsSetupError::Resolver(e.to_string());
         let (config, mut opts) = if nameservers.is_empty() {
-            hickory_resolver::system_conf::read_system_conf().map_err(|e| setup(&e))?
+            hickory_resolver::system_conf::read_system_conf()
+                .map_err(|e| DnsSetupError::Resolver(ResolverError::SystemConfig(Box::new(e))))?
         } else {
             let servers = nameservers
                 .iter()
@@ -95,9 +95,7 @@ impl Live {
             }
         }
         if servers.is_empty() {
-            return Err(DnsSetupError::Resolver(
-                "no DNS resolver configured (give --nameserver IP or --dns-zone FILE)".into(),
-            ));
+            return Err(DnsSetupError::Resolver(ResolverError::NoResolver));
         }
         opts.timeout = timeout;
         opts.attempts = 1;

@@ -87,12 +87,29 @@ pub enum DnsSetupError {
         error: zone::ZoneErrorKind,
     },
     #[error("cannot set up the DNS resolver: {0}")]
-    Resolver(String),
+    Resolver(ResolverError),
     #[error("cannot create DNS recording file {path}: {source}")]
     RecordCreate {
         path: String,
         source: std::io::Error,
     },
+}
+
+/// Why the live backend could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolverError {
+    /// `--trust-anchor` is unreadable or not DNSKEY records.
+    #[error("cannot use --trust-anchor {path}: {source}")]
+    TrustAnchor {
+        path: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// `/etc/resolv.conf` (or the platform's configuration) could not be read.
+    #[error("cannot read the system resolver configuration: {0}")]
+    SystemConfig(Box<dyn std::error::Error + Send + Sync>),
+    /// The configuration names no resolver.
+    #[error("no DNS resolver configured (give --nameserver IP or --dns-zone FILE)")]
+    NoResolver,
 }
 
 /// The reason text a report shows for a failed lookup.

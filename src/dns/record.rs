@@ -247,3 +247,25 @@ pub struct Record {
     pub ttl: u32,
     pub rdata: Rdata,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presentation_text_cannot_end_the_line() {
+        let other = Rdata::Other {
+            rtype: RecordType::Caa,
+            text: "0 issue x\nevil.test. TXT \"v=spf1 +all\" ; (".into(),
+        };
+        let shown = other.to_string();
+        assert!(!shown.contains('\n') && !shown.contains(';') && !shown.contains('"'));
+        let txt = Rdata::Txt(vec![b"a\nb\"c".to_vec()]);
+        assert_eq!(txt.to_string(), "\"a\\010b\\\"c\"");
+        let unknown = Rdata::Unknown {
+            rtype: RecordType::Other(65280),
+            data: b"\n;".to_vec(),
+        };
+        assert_eq!(unknown.to_string(), "\\# 2 0A3B");
+    }
+}

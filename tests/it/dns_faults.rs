@@ -359,3 +359,30 @@ fn zone_txt_string_over_255_octets_is_an_error() {
         r.stderr
     );
 }
+
+/// The live backend serves many threads blocking at once: 20 distinct questions asked from 20
+/// threads through one `Dns`, each answered after 200 ms, take about one delay, not twenty
+/// (sequential would be 4 s). This is what a concurrent `check` or a `batch` relies on.
+#[test]
+fn live_backend_answers_threads_concurrently() {
+    let zone: String = (0..20)
+        .map(|i| format!("h{i}.par.test. A 192.0.2.{i}\n"))
+        .collect();
+    let server = FaultServer::start(&zone, Fault::Delay(Duration::from_millis(200)));
+    let live = mailverdict::dns::Live::new(&[server.addr], Duration::from_secs(5), None)
+        .expect("live backend");
+    let dns = mailverdict::dns::Dns::new(Box::new(live));
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for i in 0..20 {
+            let dns = &dns;
+            s.spawn(move || {
+                let answer = dns.query(&format!("h{i}.par.test"), mailverdict::dns::RecordType::A);
+                assert!(answer.is_ok(), "h{i}: {answer:?}");
+            });
+        }
+    });
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(server.queries(), 20);
+}

@@ -242,6 +242,57 @@ mod tests {
     }
 
     #[test]
+    fn recordings_say_not_recorded_where_hand_written_files_say_nxdomain() {
+        let text = "; recorded by mailverdict 9.9; replay with --dns-zone\n\
+                    _dmarc.a.test. 300 IN TXT \"v=DMARC1; p=none\"\n\
+                    ;! gone.test. TXT NXDOMAIN\n";
+        let rec = zone(text);
+        assert!(rec.is_recording());
+        assert!(rec.query("_dmarc.a.test", RecordType::Txt).is_ok());
+        assert_eq!(
+            rec.query("gone.test", RecordType::Txt),
+            Err(Failure::NxDomain)
+        );
+        // Never asked: neither the parent (an empty non-terminal) nor another name.
+        assert_eq!(
+            rec.query("a.test", RecordType::Txt),
+            Err(Failure::NotRecorded)
+        );
+        assert_eq!(
+            rec.query("b.test", RecordType::Txt),
+            Err(Failure::NotRecorded)
+        );
+        let hand = zone(&text.replacen("; recorded by", "; written by", 1));
+        assert!(!hand.is_recording());
+        assert_eq!(
+            hand.query("b.test", RecordType::Txt),
+            Err(Failure::NxDomain)
+        );
+        assert_eq!(hand.query("a.test", RecordType::Txt), Err(Failure::NoData));
+    }
+
+    #[test]
+    fn generic_rdata_round_trips_and_long_strings_are_refused() {
+        let z = zone("x.test. TYPE65280 \\# 3 0a0B0c\nx.test. TYPE65281 \\# 0\n");
+        let a = z.query("x.test", RecordType::Other(65280)).expect("answer");
+        assert_eq!(a[0].rdata.to_string(), "\\# 3 0A0B0C");
+        let again = zone(&format!("x.test. TYPE65280 {}\n", a[0].rdata));
+        assert_eq!(again.query("x.test", RecordType::Other(65280)), Ok(a));
+        let mut bad = Zone::default();
+        assert!(bad.add_text("x.test. TYPE65280 \\# 4 0a0b0c\n").is_err());
+        let long = format!("a.test. TXT \"ok\"\nb.test. TXT \"{}\"\n", "y".repeat(256));
+        let err = bad.add_text(&long).expect_err("256 octets");
+        assert_eq!(err.line, 2);
+        assert_eq!(err.kind, ZoneErrorKind::StringTooLong(256));
+    }
+
+    #[test]
+    fn duplicate_records_are_kept_once() {
+        let z = zone("a.test. A 192.0.2.1\na.test. A 192.0.2.1\na.test. A 192.0.2.2\n");
+        assert_eq!(z.query("a.test", RecordType::A).map(|r| r.len()), Ok(2));
+    }
+
+    #[test]
     fn wildcards_answer_below_the_closest_encloser() {
         let z = zone("*.w.test. TXT \"wild\"\nx.w.test. A 192.0.2.1\n");
         assert!(z.query("foo.w.test", RecordType::Txt).is_ok());
