@@ -2,9 +2,12 @@
 //!
 //! A filter never loses a message: whatever goes wrong (not a message, oversized, DNS failure,
 //! the total deadline, a panic in a check) the original bytes are written, and only a failure
-//! to read the whole input or to write the output asks the MTA to retry (exit 75). The one
-//! change made to the original bytes is RFC 8601 §5's: existing Authentication-Results fields
-//! that claim our authserv-id are renamed, so a forged claim cannot pass for ours.
+//! to read the whole input or to write all of the output asks the MTA to retry (exit 75); a
+//! standard output that is closed or /dev/null is such a failure. A leading mbox `From ` line
+//! stays first. The one change made to the original bytes is RFC 8601 §5's: existing
+//! Authentication-Results fields that claim our authserv-id are renamed, so a forged claim
+//! cannot pass for ours; the header is scanned as a stream, past `--max-size` too, and a bare
+//! CR ends a line for that scan, as it does for some readers.
 
 use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
