@@ -10,7 +10,27 @@ use crate::auth::spf::{
 };
 use crate::dns::{Failure, Rdata, RecordType, of_type};
 
+/// A DNS-querying term's start: its lookup counted, then its target, or why the audit does not
+/// follow it.
+enum Target {
+    Name(String),
+    Skip(Unfollowed),
+}
+
 impl Eval<'_> {
+    fn begin(
+        &mut self,
+        text: &str,
+        domain: &str,
+        spec: Option<&str>,
+        trace: &mut TermTrace,
+    ) -> Result<Target, Outcome> {
+        self.count_lookup(text, trace)?;
+        if let Some(why) = self.audit_skip(spec) {
+            return Ok(Target::Skip(why));
+        }
+        self.target(domain, spec).map(Target::Name)
+    }
     fn temp(term: &str, name: &str, failure: Failure) -> Outcome {
         Outcome::Temp(SpfCause::TermLookup {
             term: term.to_string(),
@@ -44,11 +64,10 @@ impl Eval<'_> {
                 v4,
                 v6,
             } => {
-                self.count_lookup(text, trace)?;
-                if let Some(why) = self.audit_skip(spec.as_deref()) {
-                    return Ok(Step::NotFollowed(why));
-                }
-                let name = self.target(domain, spec.as_deref())?;
+                let name = match self.begin(text, domain, spec.as_deref(), trace)? {
+                    Target::Name(n) => n,
+                    Target::Skip(why) => return Ok(Step::NotFollowed(why)),
+                };
                 let addrs = self.lookup_addresses(text, &name)?;
                 trace.detail = Some(format!("{name}: {}", list_ips(&addrs)));
                 Ok(Self::matched(
@@ -60,11 +79,10 @@ impl Eval<'_> {
                 v4,
                 v6,
             } => {
-                self.count_lookup(text, trace)?;
-                if let Some(why) = self.audit_skip(spec.as_deref()) {
-                    return Ok(Step::NotFollowed(why));
-                }
-                let name = self.target(domain, spec.as_deref())?;
+                let name = match self.begin(text, domain, spec.as_deref(), trace)? {
+                    Target::Name(n) => n,
+                    Target::Skip(why) => return Ok(Step::NotFollowed(why)),
+                };
                 let hosts = match self.dns.query(&name, RecordType::Mx) {
                     Ok(r) => of_type(&r, RecordType::Mx)
                         .filter_map(|r| match r {
@@ -105,11 +123,10 @@ impl Eval<'_> {
                 Ok(Step::NoMatch)
             }
             Mechanism::Exists(spec) => {
-                self.count_lookup(text, trace)?;
-                if let Some(why) = self.audit_skip(Some(spec)) {
-                    return Ok(Step::NotFollowed(why));
-                }
-                let name = self.target(domain, Some(spec))?;
+                let name = match self.begin(text, domain, Some(spec), trace)? {
+                    Target::Name(n) => n,
+                    Target::Skip(why) => return Ok(Step::NotFollowed(why)),
+                };
                 match self.dns.query(&name, RecordType::A) {
                     Ok(r) => {
                         trace.detail = Some(format!("{name} exists"));
@@ -143,11 +160,10 @@ impl Eval<'_> {
                 })))
             }
             Mechanism::Include(spec) => {
-                self.count_lookup(text, trace)?;
-                if let Some(why) = self.audit_skip(Some(spec)) {
-                    return Ok(Step::NotFollowed(why));
-                }
-                let name = self.target(domain, Some(spec))?;
+                let name = match self.begin(text, domain, Some(spec), trace)? {
+                    Target::Name(n) => n,
+                    Target::Skip(why) => return Ok(Step::NotFollowed(why)),
+                };
                 if depth >= 2 * MAX_LOOKUPS {
                     return Err(Outcome::Perm(SpfCause::TooDeep {
                         term: text.to_string(),
