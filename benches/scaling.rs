@@ -52,9 +52,9 @@ fn tag_lists() {
             let _ = std::hint::black_box(TagList::parse(&text));
         });
         println!(
-            "  {n:>9} tags ({:>9} octets): {:>10.1} µs (refused)",
+            "  {n:>9} tags ({:>9} octets): {:>10.0} ns (refused by its size)",
             text.len(),
-            d.as_secs_f64() * 1e6
+            d.as_secs_f64() * 1e9
         );
     }
 }
