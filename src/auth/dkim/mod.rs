@@ -286,6 +286,7 @@ pub fn verify_one(msg: &Message, field: &Field, dns: &Dns, at: u64, bodies: &Bod
     let Ok(params) = params else {
         return report;
     };
+    report.domain = Some(params.domain.clone());
     describe(&mut report, &params, msg, bodies);
     report.identity = Some(
         tags.get("i")

@@ -117,6 +117,15 @@ fn number(tags: &TagList, name: &'static str) -> Result<Option<u64>, SigError> {
         .transpose()
 }
 
+/// A domain at its A-label (RFC 8616 allows U-labels in `d=` and `i=`; DNS holds A-labels).
+/// A name IDNA refuses stays as written, and its key is then not found.
+pub(crate) fn ascii_domain(d: String) -> String {
+    if d.is_ascii() {
+        return d;
+    }
+    crate::message::author::a_label(&d).unwrap_or(d)
+}
+
 /// `a=`: the key type and hash it names.
 pub fn parse_algorithm(a: &str) -> Result<(KeyType, Hash), SigError> {
     match a.to_ascii_lowercase().as_str() {
@@ -146,7 +155,7 @@ impl SigParams {
         if b.is_empty() {
             return Err(SigError::EmptySignature);
         }
-        let domain = required(tags, "d")?.trim().to_ascii_lowercase();
+        let domain = ascii_domain(required(tags, "d")?.trim().to_ascii_lowercase());
         let selector = required(tags, "s")?.trim().to_ascii_lowercase();
         if domain.is_empty() || selector.is_empty() {
             return Err(SigError::EmptyDomainOrSelector);
@@ -256,7 +265,7 @@ pub(crate) fn parse_dkim(tags: &TagList) -> Result<SigParams, SigError> {
     if let Some(i) = tags.get("i") {
         let domain = i
             .rsplit_once('@')
-            .map(|(_, d)| d.trim().to_ascii_lowercase())
+            .map(|(_, d)| ascii_domain(d.trim().to_ascii_lowercase()))
             .ok_or(SigError::IdentityNoAt)?;
         if !crate::dns::name::is_subdomain_of(&domain, &params.domain) {
             return Err(SigError::IdentityOutsideDomain {
