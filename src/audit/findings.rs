@@ -3,15 +3,20 @@
 
 use serde::Serialize;
 
+/// How much a finding matters (ordered: errors first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Something is broken: mail fails or is unprotected because of it.
     Error,
+    /// Something works but is weak, risky or against a recommendation.
     Warning,
+    /// For information: what is there, nothing to fix.
     Info,
 }
 
 impl Severity {
+    /// The severity as the reports write it: `error`, `warning` or `info`.
     pub fn word(self) -> &'static str {
         match self {
             Severity::Error => "error",

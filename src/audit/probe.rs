@@ -4,10 +4,15 @@ use super::findings::Findings;
 use crate::dns::Dns;
 use crate::transport::dane;
 
+/// How `--probe` connects to each MX and judges its certificate.
 pub struct ProbeSettings {
+    /// `--connect-to` overrides: reach a host and port at another address.
     pub connect_to: Vec<crate::transport::https::ConnectTo>,
+    /// `--ca-file`: extra PEM trust anchors for the WebPKI check.
     pub ca_file: Option<std::path::PathBuf>,
+    /// `--timeout`: how long one probe (connect, STARTTLS, handshake) may take.
     pub timeout: std::time::Duration,
+    /// The time certificate expiry is judged at (unix seconds: `--at` when given, else now).
     pub now: i64,
 }
 

@@ -26,6 +26,7 @@ pub struct ArcReport {
     pub instances: usize,
     /// The instance whose check failed, and which part ("ams", "as", "structure").
     pub failing_instance: Option<usize>,
+    /// Which part of that instance failed (`ams`, `as`, `aar` or `structure`).
     pub failing_part: Option<ArcPart>,
     /// The oldest instance whose AMS still verifies (RFC 8617 §5.2 oldest-pass).
     pub oldest_pass: Option<usize>,

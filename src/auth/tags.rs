@@ -15,8 +15,10 @@ pub const MAX_TAG_LIST_OCTETS: usize = 64 * 1024;
 /// must be ignored, so a list this long is an attack, not an extension.
 pub const MAX_TAGS: usize = 100;
 
+/// A parsed tag=value list: names unique and valid, values with surrounding white space trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagList {
+    /// The tags in the order written, as (name, value).
     pub tags: Vec<(String, String)>,
 }
 
@@ -89,6 +91,7 @@ impl TagList {
         Ok(TagList { tags })
     }
 
+    /// The value of the tag `name` (names are case-sensitive), if present.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.tags
             .iter()
@@ -96,6 +99,7 @@ impl TagList {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The tag names in the order written.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tags.iter().map(|(n, _)| n.as_str())
     }

@@ -13,6 +13,7 @@ type Key = (String, RecordType);
 /// One cell per question: filled once, waited on by everyone who asks while it is in flight.
 type Cells<T> = Mutex<HashMap<Key, Arc<OnceLock<T>>>>;
 
+/// The DNS seam the checks use: a backend behind a per-run cache shared by every thread.
 pub struct Dns {
     backend: Box<dyn Resolve>,
     plain: Cells<Answer>,
@@ -30,6 +31,7 @@ fn cell<T>(map: &Cells<T>, key: Key) -> Arc<OnceLock<T>> {
 }
 
 impl Dns {
+    /// A cache, empty, in front of `backend`.
     pub fn new(backend: Box<dyn Resolve>) -> Dns {
         Dns {
             backend,

@@ -26,6 +26,7 @@ use super::{
     Resolve, ResolverError,
 };
 
+/// The live backend: queries go to the system resolvers or the `--nameserver`s.
 pub struct Live {
     servers: Vec<Server>,
     /// `--timeout`: the total for one query, every attempt and every server included.

@@ -33,6 +33,7 @@ pub type Answer = Result<Vec<Record>, Failure>;
 
 /// A DNS backend. Names are passed without the trailing dot; they may hold any octet.
 pub trait Resolve: Send + Sync {
+    /// The answer records for `name` and `rtype` (CNAME chain included), or why there are none.
     fn query(&self, name: &str, rtype: RecordType) -> Answer;
 
     /// The same question, with the DNSSEC status of the answer (DANE needs it). Backends that
@@ -75,22 +76,33 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
 /// Errors that stop the DNS seam from being set up at all (bad zone file, resolver config).
 #[derive(Debug, thiserror::Error)]
 pub enum DnsSetupError {
+    /// A `--dns-zone` file could not be read.
     #[error("cannot read zone file {path}: {source}")]
     ZoneRead {
+        /// The file as given on the command line.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A `--dns-zone` file is not a valid zone file.
     #[error("zone file {path}, line {line}: {error}")]
     ZoneSyntax {
+        /// The file as given on the command line.
         path: String,
+        /// The 1-based line of the error.
         line: usize,
+        /// What is wrong on that line.
         error: zone::ZoneErrorKind,
     },
+    /// The live resolver could not be set up.
     #[error("cannot set up the DNS resolver: {0}")]
     Resolver(ResolverError),
+    /// The `--record-dns` file could not be created.
     #[error("cannot create DNS recording file {path}: {source}")]
     RecordCreate {
+        /// The file as given on the command line.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -101,7 +113,9 @@ pub enum ResolverError {
     /// `--trust-anchor` is unreadable or not DNSKEY records.
     #[error("cannot use --trust-anchor {path}: {source}")]
     TrustAnchor {
+        /// The `--trust-anchor` file as given.
         path: String,
+        /// Why it could not be read or used.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// `/etc/resolv.conf` (or the platform's configuration) could not be read.
@@ -154,7 +168,9 @@ pub enum DnsNote {
          working resolver, or --dns-zone FILE to replay recorded answers)"
     )]
     ResolverSilent {
+        /// The resolver that did not answer.
         resolver: std::net::SocketAddr,
+        /// How long, in seconds, later queries were not sent to it.
         backoff_secs: u64,
     },
     /// The resolver answered NXDOMAIN for the root zone's NS records, a name that always
@@ -165,7 +181,10 @@ pub enum DnsNote {
          exists): it is filtering or captive, so \"no record\" results may be false (use \
          --nameserver IP to pick another resolver)"
     )]
-    NxdomainForEverything { resolver: std::net::SocketAddr },
+    NxdomainForEverything {
+        /// The resolver that answered NXDOMAIN for the root.
+        resolver: std::net::SocketAddr,
+    },
 }
 
 impl DnsNote {

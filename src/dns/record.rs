@@ -5,25 +5,39 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::name::escape_name;
 
+/// A DNS record type (RFC 1035 §3.2.2 and later), by its mnemonic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordType {
+    /// IPv4 address (type 1).
     A,
+    /// IPv6 address (type 28, RFC 3596).
     Aaaa,
+    /// Text strings (type 16): SPF, DKIM, DMARC and other policy records.
     Txt,
+    /// Mail exchanger (type 15).
     Mx,
+    /// Reverse-lookup pointer (type 12).
     Ptr,
+    /// Alias to a canonical name (type 5).
     Cname,
+    /// Authoritative name server (type 2).
     Ns,
+    /// The obsolete SPF type (99, RFC 7208 §3.1 says not to publish it).
     Spf,
+    /// DANE certificate association (type 52, RFC 6698).
     Tlsa,
+    /// Start of authority (type 6).
     Soa,
+    /// Certification authority authorization (type 257, RFC 8659).
     Caa,
     /// Used only in `;!` failure lines: the failure applies to every type.
     Any,
+    /// Any other type, by number (written `TYPEnnn`, RFC 3597).
     Other(u16),
 }
 
 impl RecordType {
+    /// The type named by a mnemonic (any case) or `TYPEnnn`, or `None` if unknown.
     pub fn parse(s: &str) -> Option<RecordType> {
         let t = match s.to_ascii_uppercase().as_str() {
             "A" => RecordType::A,
@@ -46,6 +60,7 @@ impl RecordType {
         Some(t)
     }
 
+    /// The type's number on the wire.
     pub fn code(self) -> u16 {
         match self {
             RecordType::A => 1,
@@ -64,6 +79,7 @@ impl RecordType {
         }
     }
 
+    /// The type with this wire number (`Other` when it has no mnemonic here).
     pub fn from_code(code: u16) -> RecordType {
         match code {
             1 => RecordType::A,
@@ -106,10 +122,15 @@ impl fmt::Display for RecordType {
 /// Why a query has no answer records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Failure {
+    /// The name does not exist (RCODE 3).
     NxDomain,
+    /// The name exists but has no records of the type asked for.
     NoData,
+    /// The server failed to answer (RCODE 2), or the answer could not be used.
     ServFail,
+    /// No answer arrived in time.
     Timeout,
+    /// The server refused the query (RCODE 5).
     Refused,
     /// Not sent: every resolver timed out on an earlier query and is in its back-off period.
     Unanswered,
@@ -117,39 +138,59 @@ pub enum Failure {
     NotRecorded,
 }
 
+/// The data of one resource record, by type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Rdata {
+    /// An IPv4 address.
     A(Ipv4Addr),
+    /// An IPv6 address.
     Aaaa(Ipv6Addr),
     /// The character-strings of one TXT (or SPF) record, unjoined.
     Txt(Vec<Vec<u8>>),
+    /// The character-strings of one record of the obsolete SPF type (99), unjoined.
     Spf(Vec<Vec<u8>>),
+    /// A mail exchanger and its preference.
     Mx {
+        /// Lower values are preferred (RFC 5321 §5.1).
         preference: u16,
+        /// The mail server's host name.
         exchange: String,
     },
+    /// The name a reverse-lookup pointer names.
     Ptr(String),
+    /// The canonical name an alias points to.
     Cname(String),
+    /// A name server's host name.
     Ns(String),
+    /// A DANE certificate association (RFC 6698 §2.1).
     Tlsa {
+        /// Certificate usage (0–3: PKIX-TA, PKIX-EE, DANE-TA, DANE-EE).
         usage: u8,
+        /// Which part of the certificate is matched (0 full certificate, 1 public key).
         selector: u8,
+        /// How it is matched (0 exact, 1 SHA-256, 2 SHA-512).
         matching: u8,
+        /// The certificate association data (the bytes or digest to match).
         data: Vec<u8>,
     },
     /// Any other type from a hand-written zone file, kept in its presentation form.
     Other {
+        /// The record's type.
         rtype: RecordType,
+        /// The record data as written in the zone file.
         text: String,
     },
     /// Any other type in wire form (live answers, RFC 3597 `\# len hex` in zone files).
     Unknown {
+        /// The record's type.
         rtype: RecordType,
+        /// The raw record data.
         data: Vec<u8>,
     },
 }
 
 impl Rdata {
+    /// The record type this data belongs to.
     pub fn rtype(&self) -> RecordType {
         match self {
             Rdata::A(_) => RecordType::A,
@@ -240,11 +281,14 @@ impl fmt::Display for Rdata {
     }
 }
 
+/// One resource record of an answer: owner, TTL and data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Record {
     /// Owner name, normalised (lower case, no trailing dot).
     pub owner: String,
+    /// Time to live, in seconds.
     pub ttl: u32,
+    /// The record data (which also gives its type).
     pub rdata: Rdata,
 }
 

@@ -14,6 +14,8 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// Record the answers of `inner` into a new file at `path` (`--record-dns`); an existing
+    /// file is truncated.
     pub fn new(
         inner: Box<dyn Resolve>,
         path: &std::path::Path,

@@ -32,7 +32,12 @@ pub enum AuthorProblem {
     SeveralFields(usize),
     /// Mailboxes of different domains (RFC 7489 §6.6.1).
     #[error("{count} From addresses of {} different domains ({}): DMARC needs exactly one author domain", .domains.len(), .domains.join(", "))]
-    SeveralDomains { count: usize, domains: Vec<String> },
+    SeveralDomains {
+        /// How many mailboxes the From field holds.
+        count: usize,
+        /// The distinct domains, in the order they appear (A-labels where they have one).
+        domains: Vec<String>,
+    },
     /// A quoted local-part holding an address (`"ceo@victim"@evil`).
     #[error(
         "the From local-part {0:?} contains an '@': clients may show the part before it as the address"
@@ -53,7 +58,12 @@ pub enum AuthorProblem {
     #[error(
         "From does not parse as an RFC 5322 mailbox-list ({what} at offset {at}): clients may show another address than the one we would evaluate"
     )]
-    Syntax { what: &'static str, at: usize },
+    Syntax {
+        /// What was expected or found there.
+        what: &'static str,
+        /// The byte offset in the field value where parsing stopped.
+        at: usize,
+    },
     /// A comment that carries an address.
     #[error("a comment in From carries an address ({0:?}): clients may show it as the sender")]
     AddressInComment(String),
@@ -64,7 +74,12 @@ pub enum AuthorProblem {
     EncodedAddress(String),
     /// The domain is not a valid (internationalized) domain name.
     #[error("the From domain {domain:?} is not a valid domain name ({reason})")]
-    BadDomain { domain: String, reason: String },
+    BadDomain {
+        /// The domain as written.
+        domain: String,
+        /// Why it has no A-label form.
+        reason: String,
+    },
     /// The header's field boundaries are read differently by different parsers.
     #[error("the header is ambiguous: {0}")]
     Ambiguous(#[from] super::HeaderAmbiguity),
@@ -395,9 +410,17 @@ fn encoded_words(value: &[u8]) -> impl Iterator<Item = String> + '_ {
     words.into_iter()
 }
 
+/// Why a domain from a message has no A-label form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ALabelError {
+    /// UTS #46 processing (STD3 rules, DNS length limits) refuses the name.
+    #[error("IDNA (UTS #46) processing rejects it")]
+    Rejected,
+}
+
 /// The A-label form of a domain from a message (UTS #46 non-transitional processing, as
 /// IDNA2008 resolvers look it up), or why it has none.
-pub fn a_label(domain: &str) -> Result<String, String> {
+pub fn a_label(domain: &str) -> Result<String, ALabelError> {
     let trimmed = domain.strip_suffix('.').unwrap_or(domain);
     idna::uts46::Uts46::new()
         .to_ascii(
@@ -407,7 +430,7 @@ pub fn a_label(domain: &str) -> Result<String, String> {
             idna::uts46::DnsLength::Verify,
         )
         .map(std::borrow::Cow::into_owned)
-        .map_err(|_| "IDNA (UTS #46) processing rejects it".to_string())
+        .map_err(|_| ALabelError::Rejected)
 }
 
 /// The Unicode form of an A-label domain, when it differs.

@@ -64,8 +64,10 @@ pub use author::{AuthorProblem, Mailbox};
 /// Why input is not a message.
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
+    /// No bytes at all.
     #[error("the input is empty")]
     Empty,
+    /// The first line is not a header field, so this is not an RFC 5322 message.
     #[error("the input does not start with a header field (line 1 is not 'Name: value')")]
     NoHeader,
 }
@@ -253,7 +255,7 @@ impl<'a> Message<'a> {
                 Ok(ascii) => Author::Domain(ascii),
                 Err(reason) => Author::Problem(AuthorProblem::BadDomain {
                     domain: list[0].domain.clone(),
-                    reason,
+                    reason: reason.to_string(),
                 }),
             },
             Err(p) => Author::Problem(p),

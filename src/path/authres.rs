@@ -343,16 +343,22 @@ pub struct FieldReport {
     pub field: String,
     /// Position among all header fields (1 = topmost).
     pub position: usize,
+    /// The parsed field: instance, authserv-id, version and results (flattened into this object).
     #[serde(flatten)]
     pub parsed: Parsed,
+    /// Whether the field is trusted (`--authserv-id`, matching id, above the trust boundary).
     pub trusted: bool,
     /// Why it is (not) trusted.
     pub trust: Trust,
     /// Per result, in order: our own result for the same method and whether they agree
     /// (null where we have no comparable result or the field is not trusted).
     pub ours: Vec<Option<AuthResult>>,
+    /// Per result, in order: whether our result agrees with it (null where there is nothing to
+    /// compare).
     pub agrees: Vec<Option<bool>>,
+    /// Why the field does not parse, when it does not.
     pub error: Option<ParseError>,
+    /// The field as written, when it does not parse.
     pub raw: Option<String>,
 }
 

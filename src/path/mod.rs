@@ -13,6 +13,8 @@ pub mod trust;
 
 use serde::Serialize;
 
+/// The path section of a report (JSON `path`): the hops, and the trust boundary and origin
+/// they give.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PathInfo {
     /// Received fields in path order: hop 1 is the oldest (bottom-most) field, the last hop the
@@ -24,6 +26,7 @@ pub struct PathInfo {
     pub origin_ip: Option<std::net::IpAddr>,
     /// Which hop that is (path order), and the trusted MTA that received it.
     pub origin_hop: Option<usize>,
+    /// The trusted MTA that received the origin hop (its by-host).
     pub boundary_host: Option<String>,
     /// HELO of that hop (its HELO clause, else its from-host).
     pub helo: Option<String>,
@@ -33,28 +36,40 @@ pub struct PathInfo {
     pub sources: Vec<String>,
     /// From the Date field (or the first hop) to the last hop, when both have times.
     pub total_transit_seconds: Option<i64>,
+    /// What looks wrong along the path (clock skew, gaps, hops without TLS, odd client addresses).
     pub anomalies: Vec<anomaly::Anomaly>,
 }
 
+/// One Received field as a hop of the path (JSON `path.hops[]`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Hop {
     /// Position in path order (1 = oldest).
     pub index: usize,
     /// Position of the field in the header (1 = topmost).
     pub field: usize,
+    /// The sending host as the field's `from` clause names it.
     pub from_host: Option<String>,
     /// The client IP the receiving MTA recorded (TCP-level part only).
     pub from_ip: Option<std::net::IpAddr>,
+    /// The client's reverse-DNS name as the receiving MTA recorded it (TCP-level part).
     pub from_rdns: Option<String>,
     /// The HELO/EHLO name when the field gives one apart from the from-host.
     pub helo: Option<String>,
+    /// The RFC 1413 ident the receiving MTA recorded for the client, if any.
     pub ident: Option<String>,
+    /// The receiving MTA (the `by` clause).
     pub by_host: Option<String>,
+    /// The `with` clause: the protocol the hop used (SMTP, ESMTPS, LMTP, …).
     pub protocol: Option<String>,
+    /// Whether the hop used TLS (a TLS version given, or a TLS protocol such as ESMTPS).
     pub tls: bool,
+    /// The TLS version the field records, if any.
     pub tls_version: Option<String>,
+    /// The TLS cipher suite the field records, if any.
     pub tls_cipher: Option<String>,
+    /// The `id` clause: the receiving MTA's identifier (queue ID) for the message.
     pub id: Option<String>,
+    /// The `for` clause: the recipient the hop was for (JSON key `for`).
     #[serde(rename = "for")]
     pub for_addr: Option<String>,
     /// Unix time; RFC 3339 UTC in JSON.
@@ -62,6 +77,7 @@ pub struct Hop {
     pub timestamp: Option<i64>,
     /// Seconds since the previous hop (hop 1: since the Date field).
     pub delay_seconds: Option<i64>,
+    /// Whether the hop is inside the trusted part of the path.
     pub trusted: bool,
     /// The field as written (escaped on output), when it could not be parsed.
     pub raw: Option<String>,

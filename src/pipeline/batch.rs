@@ -22,7 +22,9 @@ use crate::report::model::{CheckReport, DnsStats};
 /// `--shard K/N`: this run takes the messages whose stable hash falls in shard K (1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// K, this run's shard (1-based, at most N).
     pub k: u64,
+    /// N, the number of shards the input is split into.
     pub n: u64,
 }
 
@@ -40,6 +42,7 @@ pub enum ShardError {
 }
 
 impl Shard {
+    /// Read `K/N` (1 <= K <= N), as `--shard` gives it.
     pub fn parse(s: &str) -> Result<Shard, ShardError> {
         let (k, n) = s.split_once('/').ok_or(ShardError::Shape)?;
         let k: u64 = k.trim().parse().map_err(|_| ShardError::BadK(s.into()))?;
@@ -63,12 +66,19 @@ impl Shard {
     }
 }
 
+/// What a `batch` run is asked to do (from the command line).
 pub struct BatchConfig {
+    /// The mbox files, Maildirs and folders to read, in order.
     pub paths: Vec<PathBuf>,
+    /// `--jobs`: how many worker threads check messages at once.
     pub jobs: usize,
+    /// `--shard K/N`: the part of the input this run takes (all of it when absent).
     pub shard: Option<Shard>,
+    /// `--max-size`: messages larger than this many bytes are not checked (reported as errors).
     pub max_size: u64,
+    /// The options every message is checked with.
     pub check: CheckOptions,
+    /// `--format human`: one text line per message instead of JSON lines.
     pub human: bool,
 }
 
@@ -95,14 +105,19 @@ struct ErrorLine<'a> {
 /// Counts for the summary.
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
+    /// Messages read (skipped folder entries not included).
     pub messages: usize,
+    /// How many messages got each verdict, by DMARC result word.
     pub verdicts: BTreeMap<String, usize>,
     /// Why messages did not pass, e.g. "dkim fail: body hash mismatch".
     pub reasons: BTreeMap<String, usize>,
+    /// Messages that got no verdict (unreadable, oversized, not a message).
     pub errors: usize,
+    /// Inputs that could not be opened.
     pub unreadable_inputs: usize,
     /// Folder entries passed over: FIFOs, sockets, devices, folders reached a second time.
     pub skipped: usize,
+    /// Whether the run was stopped (Ctrl-C) before the end of the input.
     pub interrupted: bool,
 }
 

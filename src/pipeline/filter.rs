@@ -34,21 +34,34 @@ pub enum ExtraHeader {
     Summary,
 }
 
+/// What a `filter` run is asked to do (from the command line).
 pub struct FilterConfig {
+    /// `--authserv-id`: the id our Authentication-Results field carries (existing fields
+    /// claiming it are renamed).
     pub authserv_id: String,
+    /// `--deadline`: the total time for the check; past it the message goes out with
+    /// `dmarc=temperror`.
     pub deadline: Duration,
+    /// `--max-size`: larger messages are passed on unverified.
     pub max_size: u64,
+    /// `--add-header`: extra fields to prepend besides Authentication-Results.
     pub extra: Vec<ExtraHeader>,
+    /// The options the message is checked with.
     pub check: CheckOptions,
 }
 
 /// How the message was handled, for the log and the tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handling {
+    /// Checked: the field carries the verdict.
     Verified,
+    /// Not a message (why given): passed through unchanged, with no field added.
     NotAMessage(String),
+    /// Larger than `--max-size`: passed on with a `none (not verified)` field.
     Oversized,
+    /// The deadline passed before a verdict: passed on with `dmarc=temperror`.
     Deadline,
+    /// The check failed (panic, thread not started): passed on with a `none (not verified)` field.
     InternalError,
 }
 

@@ -1,5 +1,6 @@
 //! JSON rendering: one document, pretty-printed, newline-terminated.
 
+/// `value` as pretty-printed JSON with a final newline.
 pub fn render<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_string_pretty(value) {
         Ok(mut s) => {

@@ -4,10 +4,12 @@ use colored::{ColoredString, Colorize};
 
 use crate::common::AuthResult;
 
+/// Turn colour on or off for the whole run.
 pub fn init(enabled: bool) {
     colored::control::set_override(enabled);
 }
 
+/// A result word coloured by outcome: pass green, failures red, temporary or soft ones yellow.
 pub fn result(r: AuthResult) -> ColoredString {
     let w = r.word();
     match r {
@@ -18,10 +20,12 @@ pub fn result(r: AuthResult) -> ColoredString {
     }
 }
 
+/// A section heading (bold).
 pub fn heading(s: &str) -> ColoredString {
     s.bold()
 }
 
+/// Secondary text (dimmed).
 pub fn dim(s: &str) -> ColoredString {
     s.dimmed()
 }

@@ -23,9 +23,13 @@ const MAX_HEADER: usize = 16 * 1024;
 /// `--connect-to HOST:PORT:ADDR:PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectTo {
+    /// The host name (normalised) whose connections are sent elsewhere.
     pub host: String,
+    /// The port whose connections are sent elsewhere.
     pub port: u16,
+    /// The address to connect to instead (an IPv6 address without brackets).
     pub addr: String,
+    /// The port to connect to instead.
     pub addr_port: u16,
 }
 
@@ -41,6 +45,7 @@ pub enum ConnectToError {
 }
 
 impl ConnectTo {
+    /// Read `HOST:PORT:ADDR:PORT` (ADDR may be a bracketed IPv6 address).
     pub fn parse(s: &str) -> Result<ConnectTo, ConnectToError> {
         // ADDR may be an IPv6 address in brackets.
         let (left, addr_port) = s.rsplit_once(':').ok_or(ConnectToError::Shape)?;
@@ -211,6 +216,8 @@ pub enum ClientError {
     Setup(#[from] rustls::Error),
 }
 
+/// The HTTPS client for MTA-STS policy fetches: `--ca-file` roots, `--connect-to` overrides
+/// and a total timeout per fetch.
 pub struct HttpsClient {
     config: Arc<ClientConfig>,
     connect_to: Vec<ConnectTo>,

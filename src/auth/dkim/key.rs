@@ -46,16 +46,20 @@ impl PublicKey {
     }
 }
 
+/// A DKIM key record (RFC 6376 §3.6.1), the TXT record at `selector._domainkey.domain`.
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
+    /// `k=`: the key type (RSA when absent).
     pub key_type: KeyType,
     /// None: the key is revoked (empty `p=`).
     pub key: Option<PublicKey>,
     /// `h=`: hashes the key may be used with (None = any).
     pub hashes: Option<Vec<String>>,
+    /// `t=y`: the domain is only testing DKIM (RFC 6376 §3.6.1).
     pub testing: bool,
     /// `t=s`: the i= domain must equal d= exactly.
     pub strict_identity: bool,
+    /// `s=`: the service types the key may be used for (`*` when absent means all).
     pub services: Vec<String>,
 }
 
@@ -74,6 +78,7 @@ pub enum KeyError {
 }
 
 impl KeyRecord {
+    /// Parse the TXT text of a key record (`v=DKIM1` first if given, `p=` required).
     pub fn parse(text: &str) -> Result<KeyRecord, KeyError> {
         let tags = TagList::parse(text).map_err(|e| KeyError::Syntax(e.to_string()))?;
         if let Some(v) = tags.get("v") {

@@ -96,14 +96,17 @@ pub struct OtherSpec {
 /// The DMARC part of a check report.
 #[derive(Debug, Clone, Serialize)]
 pub struct DmarcReport {
+    /// The DMARC result: `pass`, `fail`, `none` (no policy applies), `temperror` or `permerror`.
     pub result: AuthResult,
     /// The spec this result is by.
     pub spec: DmarcSpec,
+    /// The author domain evaluated (A-label), when there is exactly one.
     pub from_domain: Option<String>,
     /// Where the applied record was found.
     pub policy_domain: Option<String>,
     /// `author`, `organizational` or `public-suffix`.
     pub policy_source: Option<Source>,
+    /// The applied record's text.
     pub record: Option<String>,
     /// `p=` in force (after the RFC's fallback rule).
     pub policy: Option<Policy>,
@@ -123,19 +126,27 @@ pub struct DmarcReport {
     pub testing: bool,
     /// RFC 9989 `psd=` of the applied record.
     pub psd: Option<Psd>,
+    /// `adkim=` of the applied record: DKIM alignment, relaxed or strict.
     pub adkim: Option<Mode>,
+    /// `aspf=` of the applied record: SPF alignment, relaxed or strict.
     pub aspf: Option<Mode>,
+    /// `rua=`: where aggregate reports are to be sent.
     pub rua: Vec<String>,
+    /// `ruf=`: where failure reports are to be sent.
     pub ruf: Vec<String>,
+    /// Whether SPF passed for a domain aligned with the author domain.
     pub spf_aligned: bool,
+    /// Whether a DKIM signature passed for a domain aligned with the author domain.
     pub dkim_aligned: bool,
     /// What a receiver following the policy does: `none`, `quarantine` or `reject`.
     pub disposition: Policy,
     /// Why that disposition.
     pub disposition_reason: String,
+    /// Why the result, in one line.
     pub reason: String,
     /// Every `_dmarc` name queried for the author domain and what it returned.
     pub discovery: Vec<Step>,
+    /// The Organizational Domains of the author, SPF and DKIM domains, and how each was found.
     pub org_domains: OrgDomains,
     /// Tags of the record that were ignored or replaced by defaults.
     pub notes: Vec<String>,
@@ -144,6 +155,7 @@ pub struct DmarcReport {
     /// The typed cause behind `reason`.
     #[serde(skip)]
     pub cause: DmarcCause,
+    /// The typed cause behind `disposition_reason`.
     #[serde(skip)]
     pub disposition_cause: DispositionCause,
 }

@@ -21,6 +21,7 @@ use super::{
 /// Recordings made before this rule carry the same words, so they are recognised too.
 pub(crate) const RECORDING_MARK: &str = "; recorded by mailverdict";
 
+/// The records and declared failures of the `--dns-zone` files, answering queries from them alone.
 #[derive(Debug, Default)]
 pub struct Zone {
     records: HashMap<String, Vec<Record>>,
@@ -38,6 +39,7 @@ pub struct Zone {
 }
 
 impl Zone {
+    /// Load the zone files in order into one zone; the first unreadable or invalid file stops it.
     pub fn from_files(paths: &[std::path::PathBuf]) -> Result<Zone, DnsSetupError> {
         let mut zone = Zone::default();
         for path in paths {
@@ -70,6 +72,7 @@ impl Zone {
         self.recording
     }
 
+    /// Add one record (an exact duplicate is dropped); its owner and owner's ancestors then exist.
     pub fn insert(&mut self, record: Record) {
         if !self.seen.insert(record.clone()) {
             return;

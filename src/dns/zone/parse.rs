@@ -14,51 +14,72 @@ const MAX_CHARACTER_STRING: usize = 255;
 /// Why a zone file was refused; with the 1-based line number in [`ZoneError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ZoneErrorKind {
+    /// A `)` with no `(` open.
     #[error("unbalanced ')'")]
     UnbalancedClose,
+    /// A `(` still open at the end of the file.
     #[error("unbalanced '(' at end of file")]
     UnbalancedOpen,
+    /// A quoted string with no closing `"`.
     #[error("unterminated quoted string")]
     UnterminatedString,
+    /// A malformed backslash escape in a token.
     #[error("bad escape")]
     BadEscape,
+    /// A directive (named here) given without its argument.
     #[error("{0} needs an argument")]
     MissingArgument(String),
+    /// A `$TTL` value that is not a number of seconds.
     #[error("bad $TTL {0:?}")]
     BadTtl(String),
+    /// A `$` directive this reader does not support (named here).
     #[error("unsupported directive {0}")]
     UnsupportedDirective(String),
+    /// A record with no owner name, given or carried over from an earlier line.
     #[error("record without an owner name")]
     NoOwner,
+    /// A record line (for the owner named here) with no record type.
     #[error("record for {0} has no type")]
     NoType(String),
+    /// A record type mnemonic this reader does not know.
     #[error("unknown record type {0:?}")]
     UnknownType(String),
+    /// A `;!` failure line not of the form `;! NAME TYPE OUTCOME`.
     #[error(
         "a ';!' line is ';! NAME TYPE SERVFAIL|TIMEOUT|REFUSED|NXDOMAIN|NODATA|SECURE|INSECURE|BOGUS'"
     )]
     BadOutcomeLine,
+    /// A `;!` line whose outcome word is not one of the known ones.
     #[error("unknown outcome {0:?}")]
     UnknownOutcome(String),
+    /// Record data that needs a name (MX, PTR, CNAME, NS) does not give one.
     #[error("missing name")]
     MissingName,
+    /// An A record's data is not an IPv4 address.
     #[error("bad IPv4 address {0:?}")]
     BadIpv4(String),
+    /// An AAAA record's data is not an IPv6 address.
     #[error("bad IPv6 address {0:?}")]
     BadIpv6(String),
+    /// An MX preference that is not a number from 0 to 65535.
     #[error("bad MX preference {0:?}")]
     BadMxPreference(String),
+    /// A TLSA usage, selector or matching-type field that is not a number from 0 to 255.
     #[error("bad TLSA field {0:?}")]
     BadTlsaField(String),
+    /// TLSA certificate data that is not hexadecimal.
     #[error("bad TLSA data {0:?}")]
     BadTlsaData(String),
+    /// A record of type ANY: ANY is only a query type (allowed in `;!` lines).
     #[error("ANY is not a record type")]
     AnyIsNoType,
+    /// A character-string longer than 255 octets (its length given).
     #[error(
         "a character-string of {0} octets: at most 255 (RFC 1035 §3.3); split long TXT text into \
          several quoted strings"
     )]
     StringTooLong(usize),
+    /// Malformed RFC 3597 `\# len hex` data (what is wrong given).
     #[error("bad RFC 3597 generic data: {0}")]
     BadGeneric(&'static str),
 }
@@ -67,7 +88,9 @@ pub enum ZoneErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {kind}")]
 pub struct ZoneError {
+    /// The 1-based line number.
     pub line: usize,
+    /// What is wrong on that line.
     pub kind: ZoneErrorKind,
 }
 
