@@ -158,7 +158,6 @@ fn write_failure_is_a_temporary_failure() {
 /// Deliver `message` with procmail; `recipe` is the text after the assignments. Returns the
 /// delivered file's bytes.
 fn procmail_deliver(tag: &str, recipe: &str, message: &[u8]) -> Vec<u8> {
-    use std::io::Write;
     let home = temp_dir(tag);
     let maildir = home.join("Maildir");
     for d in ["cur", "new", "tmp"] {
@@ -171,27 +170,7 @@ fn procmail_deliver(tag: &str, recipe: &str, message: &[u8]) -> Vec<u8> {
     );
     let rcfile = home.join("procmailrc");
     std::fs::write(&rcfile, rc).expect("rc");
-    let mut child = Command::new("procmail")
-        .arg("-m")
-        .arg(&rcfile)
-        .env("HOME", &home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("procmail starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(message)
-        .expect("message to procmail");
-    let out = child.wait_with_output().expect("procmail finishes");
-    assert!(
-        out.status.success(),
-        "procmail: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    deliver(&["-m"], &rcfile, &home, message);
     let delivered: Vec<_> = std::fs::read_dir(maildir.join("new"))
         .expect("new")
         .filter_map(Result::ok)
@@ -241,7 +220,6 @@ fn procmail_recipe_delivers_the_filtered_message() {
 /// Deliver each message with the real procmail in delivery mode (it writes the mbox `From `
 /// envelope line and hands it to the filter) through the README's recipe into an mbox.
 fn procmail_into_mbox(messages: &[Vec<u8>]) -> Vec<u8> {
-    use std::io::Write;
     let home = temp_dir("procmail-mbox");
     let mbox = home.join("inbox.mbox");
     let rc = format!(
@@ -254,27 +232,7 @@ fn procmail_into_mbox(messages: &[Vec<u8>]) -> Vec<u8> {
     let rcfile = home.join("procmailrc");
     std::fs::write(&rcfile, rc).expect("rc");
     for m in messages {
-        let mut child = Command::new("procmail")
-            .args(["-f", "bounce@example.com"])
-            .arg(&rcfile)
-            .env("HOME", &home)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("procmail starts");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(m)
-            .expect("message to procmail");
-        let out = child.wait_with_output().expect("procmail finishes");
-        assert!(
-            out.status.success(),
-            "procmail: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        deliver(&["-f", "bounce@example.com"], &rcfile, &home, m);
     }
     std::fs::read(&mbox).expect("the mbox")
 }
@@ -453,5 +411,31 @@ fn forged_claims_are_renamed_past_max_size_and_after_a_bare_cr() {
         ),
         "{}",
         &text[..text.len().min(1500)]
+    );
+}
+
+/// Hand `message` to the real procmail with `args` and the recipe `rcfile`; it must succeed.
+fn deliver(args: &[&str], rcfile: &std::path::Path, home: &std::path::Path, message: &[u8]) {
+    use std::io::Write;
+    let mut child = Command::new("procmail")
+        .args(args)
+        .arg(rcfile)
+        .env("HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("procmail starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(message)
+        .expect("message to procmail");
+    let out = child.wait_with_output().expect("procmail finishes");
+    assert!(
+        out.status.success(),
+        "procmail: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
