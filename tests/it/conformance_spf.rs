@@ -107,7 +107,7 @@ struct Tally {
 }
 
 fn run_suite(file: &str) -> Option<Tally> {
-    let dir = conformance("spf")?;
+    let dir = conformance("spf");
     let yaml = std::fs::read_to_string(dir.join(file)).expect("suite file");
     let tmp = temp_dir("spfsuite");
     let mut tally = Tally {

@@ -112,18 +112,16 @@ pub fn check_json(zone: &str, file: &str, extra: &[&str]) -> (Run, serde_json::V
     (r, v)
 }
 
-/// The conformance suites, or None with a visible note when `../shared` is absent.
-pub fn conformance(sub: &str) -> Option<PathBuf> {
-    let dir = root().join("../shared/conformance").join(sub);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        note(&format!(
-            "SKIP: conformance suite {} not present (../shared/conformance missing)",
-            dir.display()
-        ));
-        None
-    }
+/// A vendored conformance suite (`testdata/conformance/`, each with SOURCE and LICENSE). A
+/// missing suite is a failure, never a skip: the README's figures must be reproducible.
+pub fn conformance(sub: &str) -> PathBuf {
+    let dir = root().join("testdata/conformance").join(sub);
+    assert!(
+        dir.is_dir(),
+        "conformance suite {} is missing from the repository",
+        dir.display()
+    );
+    dir
 }
 
 /// A line for the test log that libtest does not capture (figures, skip notes).
