@@ -1,4 +1,4 @@
-//! The DKIM corpus from ../shared/conformance/dkim (mail-auth's resources): every signature
+//! The DKIM corpus from testdata/conformance/dkim (mail-auth's resources): every signature
 //! verifies at the corpus's fixed time (--at 1667843664).
 
 use crate::support::{check_json, conformance, mail_auth_sample, note, temp_dir};

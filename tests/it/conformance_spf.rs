@@ -1,6 +1,6 @@
 //! The OpenSPF RFC 7208 and RFC 4408 suites through `mailverdict spf`, each scenario's zone
 //! data served by zone replay (converted with the upstream driver's rules, see
-//! ../shared/conformance/README.md).
+//! testdata/conformance/README.md).
 
 use std::collections::BTreeSet;
 

@@ -221,7 +221,7 @@ fn mutated_inputs_never_panic() {
     });
 
     let received: Vec<Vec<u8>> =
-        std::fs::read_to_string(root().join("../shared/conformance/received/received.json"))
+        std::fs::read_to_string(crate::support::conformance("received").join("received.json"))
             .ok()
             .and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(&t).ok())
             .map(|v| {
