@@ -24,6 +24,25 @@ fn txt(owner: &Name, text: &str) -> Record {
     )
 }
 
+/// Run `command --format json --timeout 2 --nameserver NS TARGET` and time it.
+fn bounded(command: &str, ns: &str, target: &str) -> (crate::support::Run, Duration) {
+    let started = Instant::now();
+    let r = run(
+        &[
+            command,
+            "--format",
+            "json",
+            "--timeout",
+            "2",
+            "--nameserver",
+            ns,
+            target,
+        ],
+        None,
+    );
+    (r, started.elapsed())
+}
+
 fn spf_args<'a>(dns: &[&'a str], mail_from: &'a str) -> Vec<&'a str> {
     let mut args = vec![
         "spf",
@@ -45,21 +64,7 @@ fn spf_args<'a>(dns: &[&'a str], mail_from: &'a str) -> Vec<&'a str> {
 fn dead_resolver_check_is_bounded_and_says_so() {
     let server = FaultServer::start("", Fault::Drop);
     let ns = server.nameserver();
-    let started = Instant::now();
-    let r = run(
-        &[
-            "check",
-            "--format",
-            "json",
-            "--timeout",
-            "2",
-            "--nameserver",
-            &ns,
-            &testdata("demo/signed.eml"),
-        ],
-        None,
-    );
-    let took = started.elapsed();
+    let (r, took) = bounded("check", &ns, &testdata("demo/signed.eml"));
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(r.code, 75, "{}", r.stderr);
     // Independent lookups go out together on live DNS: those in flight when the resolver
@@ -79,21 +84,7 @@ fn dead_resolver_check_is_bounded_and_says_so() {
 #[test]
 fn dead_resolver_domain_is_bounded() {
     let server = FaultServer::start("", Fault::Drop);
-    let started = Instant::now();
-    let r = run(
-        &[
-            "domain",
-            "--format",
-            "json",
-            "--timeout",
-            "2",
-            "--nameserver",
-            &server.nameserver(),
-            "example.com",
-        ],
-        None,
-    );
-    let took = started.elapsed();
+    let (r, took) = bounded("domain", &server.nameserver(), "example.com");
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(r.code, 75, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains(&server.nameserver()), "{}", r.stderr);
@@ -104,21 +95,7 @@ fn dead_resolver_domain_is_bounded() {
 #[test]
 fn dripping_resolver_is_bounded() {
     let server = FaultServer::start("", Fault::Drip);
-    let started = Instant::now();
-    let r = run(
-        &[
-            "check",
-            "--format",
-            "json",
-            "--timeout",
-            "2",
-            "--nameserver",
-            &server.nameserver(),
-            &testdata("demo/signed.eml"),
-        ],
-        None,
-    );
-    let took = started.elapsed();
+    let (r, took) = bounded("check", &server.nameserver(), &testdata("demo/signed.eml"));
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(r.code, 75, "{}", r.stderr);
 }

@@ -85,14 +85,11 @@ fn probe_reads_at_most_one_capped_line_of_an_endless_greeting() {
     );
 }
 
-/// `domain` fetching an MTA-STS policy from an HTTPS server that answers one octet per second:
-/// the fetch has one deadline for connect, TLS, request and body (`--timeout 2`).
-#[test]
-fn mta_sts_fetch_from_a_dripping_server_ends_at_its_deadline() {
-    let server = BadServer::https("mta-sts.good.test", Misbehaviour::Drip);
+/// `domain good.test` (zone replay) with its MTA-STS policy fetched from `server`.
+fn audit_good_test(server: &BadServer, extra: &[&str]) -> (crate::support::Run, Duration) {
     let zone = testdata("domain/zone.db");
     let connect = format!("mta-sts.good.test:443:127.0.0.1:{}", server.port);
-    let args = [
+    let mut args = vec![
         "domain",
         "--format",
         "json",
@@ -102,11 +99,18 @@ fn mta_sts_fetch_from_a_dripping_server_ends_at_its_deadline() {
         &server.ca_file,
         "--connect-to",
         &connect,
-        "--timeout",
-        "2",
-        "good.test",
     ];
-    let (r, took) = run_within(&args, None, Duration::from_secs(30));
+    args.extend_from_slice(extra);
+    args.push("good.test");
+    run_within(&args, None, Duration::from_secs(30))
+}
+
+/// `domain` fetching an MTA-STS policy from an HTTPS server that answers one octet per second:
+/// the fetch has one deadline for connect, TLS, request and body (`--timeout 2`).
+#[test]
+fn mta_sts_fetch_from_a_dripping_server_ends_at_its_deadline() {
+    let server = BadServer::https("mta-sts.good.test", Misbehaviour::Drip);
+    let (r, took) = audit_good_test(&server, &["--timeout", "2"]);
     assert!(took < PROMPT, "took {took:?}; stderr: {}", r.stderr);
     let v = r.json();
     let fetch = v["findings"]
@@ -127,21 +131,7 @@ fn mta_sts_fetch_from_a_dripping_server_ends_at_its_deadline() {
 #[test]
 fn mta_sts_fetch_of_an_endless_line_is_capped() {
     let server = BadServer::https("mta-sts.good.test", Misbehaviour::EndlessLine);
-    let zone = testdata("domain/zone.db");
-    let connect = format!("mta-sts.good.test:443:127.0.0.1:{}", server.port);
-    let args = [
-        "domain",
-        "--format",
-        "json",
-        "--dns-zone",
-        &zone,
-        "--ca-file",
-        &server.ca_file,
-        "--connect-to",
-        &connect,
-        "good.test",
-    ];
-    let (r, took) = run_within(&args, None, Duration::from_secs(30));
+    let (r, took) = audit_good_test(&server, &[]);
     assert!(took < PROMPT, "took {took:?}; stderr: {}", r.stderr);
     assert!(
         r.stdout.contains("the response header is over"),
