@@ -5,9 +5,9 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
 use hickory_proto::rr::Record;
@@ -36,6 +36,7 @@ pub enum Fault {
 pub struct FaultServer {
     pub addr: SocketAddr,
     queries: Arc<AtomicUsize>,
+    log: Arc<Mutex<Vec<(Instant, String)>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -57,6 +58,7 @@ impl FaultServer {
         let (udp, tcp) = bind_pair();
         let addr = udp.local_addr().expect("addr");
         let queries = Arc::new(AtomicUsize::new(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let fault = Arc::new(fault);
         if matches!(*fault, Fault::Drip) {
@@ -64,12 +66,13 @@ impl FaultServer {
             std::thread::spawn(move || drip(&tcp, &stop));
         }
         {
-            let (queries, stop) = (queries.clone(), stop.clone());
-            std::thread::spawn(move || serve(&udp, &zone, &fault, &queries, &stop));
+            let (queries, log, stop) = (queries.clone(), log.clone(), stop.clone());
+            std::thread::spawn(move || serve(&udp, &zone, &fault, (&queries, &log), &stop));
         }
         FaultServer {
             addr,
             queries,
+            log,
             stop,
         }
     }
@@ -81,6 +84,12 @@ impl FaultServer {
     /// Datagrams received so far.
     pub fn queries(&self) -> usize {
         self.queries.load(Ordering::SeqCst)
+    }
+
+    /// Each question received so far ("name TYPE"), with when it arrived: the benchmark prints
+    /// this timeline to show which lookups waited for which.
+    pub fn questions(&self) -> Vec<(Instant, String)> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
 
@@ -104,7 +113,7 @@ fn serve(
     udp: &UdpSocket,
     zone: &Arc<Zone>,
     fault: &Arc<Fault>,
-    queries: &AtomicUsize,
+    (queries, log): (&AtomicUsize, &Mutex<Vec<(Instant, String)>>),
     stop: &AtomicBool,
 ) {
     let _ = udp.set_read_timeout(Some(Duration::from_millis(50)));
@@ -120,6 +129,12 @@ fn serve(
         let Some(query) = request.queries.first().cloned() else {
             continue;
         };
+        if let Ok(mut log) = log.lock() {
+            log.push((
+                Instant::now(),
+                format!("{} {}", query.name(), query.query_type()),
+            ));
+        }
         let mut reply = Message::response(request.metadata.id, request.metadata.op_code);
         reply.metadata.message_type = MessageType::Response;
         reply.metadata.recursion_desired = request.metadata.recursion_desired;
