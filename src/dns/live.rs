@@ -7,7 +7,7 @@
 //! dropped, so neither a check nor a recording can be fed a name that was never asked).
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use hickory_proto::dnssec::Proof;
@@ -40,6 +40,8 @@ pub struct Live {
     /// Asked once, after the first NXDOMAIN: the resolver that answered NXDOMAIN for the
     /// root's NS records (a name that always exists), if one did.
     canary: OnceLock<Option<SocketAddr>>,
+    /// The run's deadline ([`Resolve::cut_off`]), when one was set.
+    cutoff: Mutex<Option<Instant>>,
 }
 
 struct Validator {
@@ -112,6 +114,7 @@ impl Live {
             opts,
             trust_anchor,
             canary: OnceLock::new(),
+            cutoff: Mutex::new(None),
         })
     }
 
@@ -142,6 +145,10 @@ impl Live {
             .as_ref()
     }
 
+    fn cutoff(&self) -> Option<Instant> {
+        self.cutoff.lock().ok().and_then(|c| *c)
+    }
+
     /// A plain lookup through the stub, following a CNAME chain the resolver left unfinished.
     fn plain(&self, name: &str, rtype: RecordType) -> Answer {
         let deadline = Instant::now() + self.timeout;
@@ -155,10 +162,12 @@ impl Live {
             };
             let question = Question::new(qname, htype).map_err(|_| Failure::ServFail)?;
             let left = deadline.saturating_duration_since(Instant::now());
-            let (message, _server) = match stub::ask(&self.servers, &question, left) {
+            let (message, _server) = match stub::ask(&self.servers, &question, left, self.cutoff())
+            {
                 Ok(answer) => answer,
                 Err(None) => return Err(Failure::Unanswered),
                 Err(Some(ExchangeError::TimedOut)) => return Err(Failure::Timeout),
+                Err(Some(ExchangeError::Cut)) => return Err(Failure::Deadline),
                 Err(Some(ExchangeError::Refused)) => return Err(Failure::Refused),
                 Err(Some(ExchangeError::Broken)) => return Err(Failure::ServFail),
             };
@@ -185,7 +194,7 @@ impl Live {
     fn check_canary(&self) {
         self.canary.get_or_init(|| {
             let question = Question::new(Name::root(), HRecordType::NS).ok()?;
-            match stub::ask(&self.servers, &question, self.timeout) {
+            match stub::ask(&self.servers, &question, self.timeout, self.cutoff()) {
                 Ok((m, addr)) if m.metadata.response_code == ResponseCode::NXDomain => Some(addr),
                 _ => None,
             }
@@ -205,11 +214,26 @@ impl Live {
             return (Err(Failure::NxDomain), Dnssec::Indeterminate);
         };
         let htype = HRecordType::from(rtype.code());
+        let left = self
+            .cutoff()
+            .map(|c| c.saturating_duration_since(now))
+            .filter(|left| *left < self.timeout);
+        if left == Some(Duration::ZERO) {
+            return (Err(Failure::Deadline), Dnssec::Indeterminate);
+        }
         // Built inside the runtime: tokio's timer needs its context.
         let result = validator.runtime.block_on(async {
-            tokio::time::timeout(self.timeout, validator.resolver.lookup(qname, htype)).await
+            tokio::time::timeout(
+                left.unwrap_or(self.timeout),
+                validator.resolver.lookup(qname, htype),
+            )
+            .await
         });
         let timed_out = || {
+            if left.is_some() {
+                // The run's deadline cut it short: the resolvers are not to blame.
+                return (Err(Failure::Deadline), Dnssec::Indeterminate);
+            }
             // The validator asks the same resolvers: none of them answered in time.
             for s in &self.servers {
                 s.mark_silent();
@@ -319,6 +343,12 @@ impl Resolve for Live {
 
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
         self.validated(name, rtype)
+    }
+
+    fn cut_off(&self, at: Instant) {
+        if let Ok(mut c) = self.cutoff.lock() {
+            *c = Some(at);
+        }
     }
 
     fn notes(&self) -> Vec<DnsNote> {

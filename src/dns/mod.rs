@@ -52,6 +52,11 @@ pub trait Resolve: Send + Sync {
     fn notes(&self) -> Vec<DnsNote> {
         Vec::new()
     }
+
+    /// Answer nothing later than `at`: questions in flight then end with
+    /// [`Failure::Deadline`], later ones fail at once. One deadline per backend (a `filter`
+    /// run); a backend that answers at once has nothing to cut.
+    fn cut_off(&self, _at: std::time::Instant) {}
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
@@ -70,6 +75,10 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
 
     fn notes(&self) -> Vec<DnsNote> {
         (**self).notes()
+    }
+
+    fn cut_off(&self, at: std::time::Instant) {
+        (**self).cut_off(at);
     }
 }
 
@@ -132,6 +141,7 @@ impl fmt::Display for Failure {
         f.write_str(match self {
             Failure::Unanswered => "resolver did not answer (query not sent)",
             Failure::NotRecorded => "not in the recording (replayed --record-dns file)",
+            Failure::Deadline => "not answered before the deadline",
             other => other.word(),
         })
     }
@@ -151,7 +161,7 @@ impl Failure {
             Failure::NxDomain => "NXDOMAIN",
             Failure::NoData => "NODATA",
             Failure::ServFail | Failure::NotRecorded => "SERVFAIL",
-            Failure::Timeout | Failure::Unanswered => "TIMEOUT",
+            Failure::Timeout | Failure::Unanswered | Failure::Deadline => "TIMEOUT",
             Failure::Refused => "REFUSED",
         }
     }

@@ -94,4 +94,8 @@ impl Resolve for Recording {
     fn notes(&self) -> Vec<DnsNote> {
         self.inner.notes()
     }
+
+    fn cut_off(&self, at: std::time::Instant) {
+        self.inner.cut_off(at);
+    }
 }

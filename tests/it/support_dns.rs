@@ -31,6 +31,9 @@ pub enum Fault {
     Delay(Duration),
     /// NOERROR with these records, whatever was asked.
     Lie(Arc<Lies>),
+    /// Answers from the zone at once, but never these names (absolute, lower case, e.g.
+    /// `"sel._domainkey.attacker.test."`): the sender's own DNS that does not answer.
+    DropNames(Vec<String>),
 }
 
 pub struct FaultServer {
@@ -147,6 +150,12 @@ fn serve(
             Fault::NxdomainAll => reply.metadata.response_code = ResponseCode::NXDomain,
             Fault::Lie(lies) => {
                 reply.add_answers(lies(&query));
+            }
+            Fault::DropNames(names) => {
+                if names.contains(&query.name().to_ascii().to_ascii_lowercase()) {
+                    continue;
+                }
+                answer_from(zone, &query, &mut reply);
             }
             Fault::Delay(delay) => {
                 let (zone, delay) = (zone.clone(), *delay);
