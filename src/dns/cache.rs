@@ -48,11 +48,10 @@ impl Dns {
     /// A deadline for the whole run (`filter --deadline`): from `at` on, every lookup that
     /// has no answer yet is [`Failure::Deadline`] (a temporary error), so the checks finish
     /// with what arrived and decide whatever the missing answers could not change. Set once;
-    /// later calls are ignored.
+    /// later calls are ignored. It holds for this cache only: a backend shared with other
+    /// caches keeps its own pace for them.
     pub fn cut_off(&self, at: Instant) {
-        if self.cutoff.set(at).is_ok() {
-            self.backend.cut_off(at);
-        }
+        let _ = self.cutoff.set(at);
     }
 
     fn past_cutoff(&self) -> bool {
@@ -87,7 +86,10 @@ impl Dns {
                 return Err(Failure::Deadline);
             }
             self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query(&key.0, rtype)
+            match self.cutoff.get() {
+                Some(by) => self.backend.query_by(&key.0, rtype, *by),
+                None => self.backend.query(&key.0, rtype),
+            }
         })
         .clone()
     }
@@ -101,7 +103,10 @@ impl Dns {
                 return (Err(Failure::Deadline), Dnssec::Indeterminate);
             }
             self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query_dnssec(&key.0, rtype)
+            match self.cutoff.get() {
+                Some(by) => self.backend.query_dnssec_by(&key.0, rtype, *by),
+                None => self.backend.query_dnssec(&key.0, rtype),
+            }
         })
         .clone()
     }

@@ -7,7 +7,7 @@
 //! dropped, so neither a check nor a recording can be fed a name that was never asked).
 
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use hickory_proto::dnssec::Proof;
@@ -40,8 +40,6 @@ pub struct Live {
     /// Asked once, after the first NXDOMAIN: the resolver that answered NXDOMAIN for the
     /// root's NS records (a name that always exists), if one did.
     canary: OnceLock<Option<SocketAddr>>,
-    /// The run's deadline ([`Resolve::cut_off`]), when one was set.
-    cutoff: Mutex<Option<Instant>>,
 }
 
 struct Validator {
@@ -114,7 +112,6 @@ impl Live {
             opts,
             trust_anchor,
             canary: OnceLock::new(),
-            cutoff: Mutex::new(None),
         })
     }
 
@@ -145,12 +142,9 @@ impl Live {
             .as_ref()
     }
 
-    fn cutoff(&self) -> Option<Instant> {
-        self.cutoff.lock().ok().and_then(|c| *c)
-    }
-
-    /// A plain lookup through the stub, following a CNAME chain the resolver left unfinished.
-    fn plain(&self, name: &str, rtype: RecordType) -> Answer {
+    /// A plain lookup through the stub, following a CNAME chain the resolver left unfinished,
+    /// ended at `cutoff` (the run's deadline) if it comes first.
+    fn plain(&self, name: &str, rtype: RecordType, cutoff: Option<Instant>) -> Answer {
         let deadline = Instant::now() + self.timeout;
         let htype = HRecordType::from(rtype.code());
         let mut target = normalize(name);
@@ -162,8 +156,7 @@ impl Live {
             };
             let question = Question::new(qname, htype).map_err(|_| Failure::ServFail)?;
             let left = deadline.saturating_duration_since(Instant::now());
-            let (message, _server) = match stub::ask(&self.servers, &question, left, self.cutoff())
-            {
+            let (message, _server) = match stub::ask(&self.servers, &question, left, cutoff) {
                 Ok(answer) => answer,
                 Err(None) => return Err(Failure::Unanswered),
                 Err(Some(ExchangeError::TimedOut)) => return Err(Failure::Timeout),
@@ -174,7 +167,7 @@ impl Live {
             match message.metadata.response_code {
                 ResponseCode::NoError => {}
                 ResponseCode::NXDomain => {
-                    self.check_canary();
+                    self.check_canary(cutoff);
                     return Err(Failure::NxDomain);
                 }
                 ResponseCode::Refused => return Err(Failure::Refused),
@@ -191,31 +184,35 @@ impl Live {
     /// After an NXDOMAIN: does the resolver also deny the root's NS records? The root always
     /// exists, and the message cannot choose this name, so an NXDOMAIN here means the resolver
     /// invents them (captive portal, filtering). Asked once per run.
-    fn check_canary(&self) {
+    fn check_canary(&self, cutoff: Option<Instant>) {
         self.canary.get_or_init(|| {
             let question = Question::new(Name::root(), HRecordType::NS).ok()?;
-            match stub::ask(&self.servers, &question, self.timeout, self.cutoff()) {
+            match stub::ask(&self.servers, &question, self.timeout, cutoff) {
                 Ok((m, addr)) if m.metadata.response_code == ResponseCode::NXDomain => Some(addr),
                 _ => None,
             }
         });
     }
 
-    fn validated(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+    fn validated(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        cutoff: Option<Instant>,
+    ) -> (Answer, Dnssec) {
         let now = Instant::now();
         if self.servers.iter().all(|s| s.is_quiet(now)) {
             return (Err(Failure::Unanswered), Dnssec::Indeterminate);
         }
         let Some(validator) = self.validator() else {
-            return (self.plain(name, rtype), Dnssec::Indeterminate);
+            return (self.plain(name, rtype, cutoff), Dnssec::Indeterminate);
         };
         let target = normalize(name);
         let Some(qname) = wire_name(&target) else {
             return (Err(Failure::NxDomain), Dnssec::Indeterminate);
         };
         let htype = HRecordType::from(rtype.code());
-        let left = self
-            .cutoff()
+        let left = cutoff
             .map(|c| c.saturating_duration_since(now))
             .filter(|left| *left < self.timeout);
         if left == Some(Duration::ZERO) {
@@ -338,17 +335,19 @@ impl Resolve for Live {
     }
 
     fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        self.plain(name, rtype)
+        self.plain(name, rtype, None)
     }
 
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        self.validated(name, rtype)
+        self.validated(name, rtype, None)
     }
 
-    fn cut_off(&self, at: Instant) {
-        if let Ok(mut c) = self.cutoff.lock() {
-            *c = Some(at);
-        }
+    fn query_by(&self, name: &str, rtype: RecordType, by: Instant) -> Answer {
+        self.plain(name, rtype, Some(by))
+    }
+
+    fn query_dnssec_by(&self, name: &str, rtype: RecordType, by: Instant) -> (Answer, Dnssec) {
+        self.validated(name, rtype, Some(by))
     }
 
     fn notes(&self) -> Vec<DnsNote> {

@@ -53,10 +53,22 @@ pub trait Resolve: Send + Sync {
         Vec::new()
     }
 
-    /// Answer nothing later than `at`: questions in flight then end with
-    /// [`Failure::Deadline`], later ones fail at once. One deadline per backend (a `filter`
-    /// run); a backend that answers at once has nothing to cut.
-    fn cut_off(&self, _at: std::time::Instant) {}
+    /// [`Resolve::query`], answered no later than `by` (the run's deadline): a backend that
+    /// waits on the network ends the query then with [`Failure::Deadline`]. Per question, so
+    /// one backend can serve runs with different deadlines; one that answers at once ignores it.
+    fn query_by(&self, name: &str, rtype: RecordType, _by: std::time::Instant) -> Answer {
+        self.query(name, rtype)
+    }
+
+    /// [`Resolve::query_dnssec`], answered no later than `by`.
+    fn query_dnssec_by(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        _by: std::time::Instant,
+    ) -> (Answer, Dnssec) {
+        self.query_dnssec(name, rtype)
+    }
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
@@ -77,8 +89,17 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
         (**self).notes()
     }
 
-    fn cut_off(&self, at: std::time::Instant) {
-        (**self).cut_off(at);
+    fn query_by(&self, name: &str, rtype: RecordType, by: std::time::Instant) -> Answer {
+        (**self).query_by(name, rtype, by)
+    }
+
+    fn query_dnssec_by(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: std::time::Instant,
+    ) -> (Answer, Dnssec) {
+        (**self).query_dnssec_by(name, rtype, by)
     }
 }
 
