@@ -20,9 +20,9 @@ pub mod code {
 /// Errors that end a run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A bad option or option value (the app's own words).
-    #[error("{0}")]
-    Usage(String),
+    /// A bad option value.
+    #[error(transparent)]
+    Option(#[from] super::settings::OptionError),
     /// The message could not be had.
     #[error(transparent)]
     Input(#[from] InputError),
@@ -43,7 +43,7 @@ impl Error {
     /// The exit code of a run that ended with this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => code::USAGE,
+            Error::Option(_) => code::USAGE,
             Error::Input(InputError::NotAMessage { .. } | InputError::TooLarge { .. }) => {
                 code::NOT_A_MESSAGE
             }

@@ -5,6 +5,7 @@ mod adversarial;
 mod batch_cmd;
 mod check_dkim;
 mod check_dmarc;
+mod cli_surface;
 mod conformance_arc;
 mod conformance_dkim;
 mod conformance_spf;
