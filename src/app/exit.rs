@@ -49,7 +49,12 @@ impl Error {
             }
             Error::Input(InputError::CannotOpen { .. }) => code::CANNOT_OPEN,
             Error::Input(InputError::Read { .. }) | Error::Io { .. } => code::IO,
-            Error::Dns(DnsSetupError::ZoneRead { .. }) => code::CANNOT_OPEN,
+            Error::Dns(DnsSetupError::ZoneRead { .. } | DnsSetupError::AnchorRead { .. }) => {
+                code::CANNOT_OPEN
+            }
+            Error::Dns(DnsSetupError::AnchorSyntax { .. } | DnsSetupError::Anchor { .. }) => {
+                code::USAGE
+            }
             Error::Dns(DnsSetupError::ZoneSyntax { .. }) => code::USAGE,
             Error::Dns(DnsSetupError::RecordCreate { .. }) => code::IO,
             Error::Dns(DnsSetupError::Resolver(_)) => code::TEMPFAIL,

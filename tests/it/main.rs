@@ -31,3 +31,4 @@ mod support;
 mod support_dns;
 mod support_io;
 mod trace_cmd;
+mod traps;
