@@ -149,6 +149,8 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'Answer every DNS query from these zone files, never the network (repeatable)')
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)')
+            [CompletionResult]::new('-0', '-0', [CompletionResultType]::ParameterName, 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)')
+            [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)')
             [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Also look up MTA-STS / DANE posture (more DNS queries)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

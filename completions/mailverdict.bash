@@ -123,7 +123,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__batch)
-            opts="-j -h --jobs --shard --transport --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-0 -j -h --null --jobs --shard --transport --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

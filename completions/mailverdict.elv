@@ -140,6 +140,8 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)'
+            cand -0 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)'
+            cand --null 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)'
             cand --transport 'Also look up MTA-STS / DANE posture (more DNS queries)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

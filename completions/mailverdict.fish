@@ -147,6 +147,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l namese
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l timeout -d 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s 0 -l null -d 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'

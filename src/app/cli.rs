@@ -398,6 +398,10 @@ pub struct BatchArgs {
     /// mbox files, Maildir folders, folders of .eml; "-" reads a list of paths from stdin
     #[arg(required = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
+    /// The list of paths read from "-" is separated by NUL bytes, not lines (find -print0,
+    /// fd -0, xargs -0)
+    #[arg(short = '0', long = "null")]
+    pub null: bool,
     /// Worker threads (default: all cores)
     #[arg(long, short = 'j', value_name = "N", value_hint = ValueHint::Other)]
     pub jobs: Option<usize>,

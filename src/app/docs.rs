@@ -230,8 +230,8 @@ fn examples(command: Option<&str>) -> &'static [(&'static str, &'static str)] {
                 "mailverdict batch --format json ~/Maildir archive.mbox > results.jsonl",
             ),
             (
-                "Every .eml below a folder:",
-                "find /srv/mail -name '*.eml' | mailverdict batch -",
+                "Every .eml below a folder, names separated by NUL:",
+                "find /srv/mail -name '*.eml' -print0 | mailverdict batch -0 -",
             ),
         ],
         Some(_) => &[],

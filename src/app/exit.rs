@@ -26,6 +26,19 @@ pub enum Error {
     /// The message could not be had.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// `check`/`trace` were given an mbox of several messages.
+    #[error(
+        "{what} is an mbox of several messages, and {command} reads one; check each with \
+         `mailverdict batch {file}`"
+    )]
+    Mbox {
+        /// The input's name.
+        what: String,
+        /// The command that refused it.
+        command: &'static str,
+        /// What to pass to batch.
+        file: String,
+    },
     /// Writing output failed.
     #[error("I/O error: {what}: {source}")]
     Io {
@@ -48,6 +61,7 @@ impl Error {
                 code::NOT_A_MESSAGE
             }
             Error::Input(InputError::CannotOpen { .. }) => code::CANNOT_OPEN,
+            Error::Mbox { .. } => code::NOT_A_MESSAGE,
             Error::Input(InputError::Read { .. }) | Error::Io { .. } => code::IO,
             Error::Dns(DnsSetupError::ZoneRead { .. } | DnsSetupError::AnchorRead { .. }) => {
                 code::CANNOT_OPEN

@@ -58,6 +58,35 @@ fn emit(text: &str) -> Result<(), Error> {
     }
 }
 
+/// Read the one message `check` and `trace` take: with a hint when it comes from a terminal
+/// (the program would otherwise seem to hang), and refusing an mbox of several messages.
+fn one_message(
+    file: Option<&std::path::Path>,
+    max_size: u64,
+    command: &'static str,
+) -> Result<Vec<u8>, Error> {
+    use std::io::IsTerminal;
+    let from_stdin = file.is_none_or(|f| f.as_os_str() == "-");
+    if from_stdin && std::io::stdin().is_terminal() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "mailverdict: reading a message from standard input (end it with Ctrl-D), or give \
+             a FILE: mailverdict {command} message.eml"
+        );
+    }
+    let input = mailverdict::read_message(file, max_size)?;
+    if mailverdict::mbox_messages(&input, 2) > 1 {
+        return Err(Error::Mbox {
+            what: mailverdict::describe(file),
+            command,
+            file: file
+                .filter(|_| !from_stdin)
+                .map_or_else(|| "FILE".to_string(), |f| f.display().to_string()),
+        });
+    }
+    Ok(input)
+}
+
 fn not_a_message(path: Option<&std::path::Path>, why: mailverdict::MessageError) -> Error {
     Error::Input(InputError::NotAMessage {
         what: mailverdict::describe(path),
@@ -98,7 +127,11 @@ fn check(settings: &Settings, args: CheckArgs) -> Result<i32, Error> {
         dmarc_spec: args.dmarc.dmarc_spec.into(),
         ..check_options(&trust, settings::clock(&args.at)?, &args.dnsbl.dnsbl, true)
     };
-    let input = mailverdict::read_message(args.file.as_deref(), settings::max_size(&args.input)?)?;
+    let input = one_message(
+        args.file.as_deref(),
+        settings::max_size(&args.input)?,
+        "check",
+    )?;
     let report = mailverdict::check_message(&input, &settings.dns, &opts)
         .map_err(|e| not_a_message(args.file.as_deref(), e))?;
     let text = match args.output.format {
@@ -113,7 +146,11 @@ fn check(settings: &Settings, args: CheckArgs) -> Result<i32, Error> {
 fn trace(settings: &Settings, args: &TraceArgs) -> Result<i32, Error> {
     let trust = settings::trust(&args.trust)?;
     let opts = check_options(&trust, settings::clock(&args.at)?, &args.dnsbl.dnsbl, true);
-    let input = mailverdict::read_message(args.file.as_deref(), settings::max_size(&args.input)?)?;
+    let input = one_message(
+        args.file.as_deref(),
+        settings::max_size(&args.input)?,
+        "trace",
+    )?;
     let report = mailverdict::trace_message(&input, &settings.dns, &opts)
         .map_err(|e| not_a_message(args.file.as_deref(), e))?;
     let text = match args.output.format {
@@ -199,8 +236,46 @@ fn domain(settings: &Settings, args: DomainArgs) -> Result<i32, Error> {
     Ok(exit::domain(&report, args.strict))
 }
 
-fn batch(settings: &Settings, args: BatchArgs) -> Result<i32, Error> {
+/// `batch -`: the paths on standard input, one a line, or NUL-separated with `-0` (names may
+/// then hold newlines and any octet).
+fn path_list(null: bool) -> Result<Vec<std::path::PathBuf>, Error> {
     use std::io::BufRead;
+    let read_error = |source| Error::Io {
+        what: "reading paths from standard input".into(),
+        source,
+    };
+    let mut paths = Vec::new();
+    let stdin = std::io::stdin().lock();
+    if null {
+        for name in stdin.split(b'\0') {
+            let name = name.map_err(read_error)?;
+            if !name.is_empty() {
+                paths.push(path_from_bytes(name));
+            }
+        }
+    } else {
+        for line in stdin.lines() {
+            let line = line.map_err(read_error)?;
+            if !line.trim().is_empty() {
+                paths.push(std::path::PathBuf::from(line.trim_end()));
+            }
+        }
+    }
+    Ok(paths)
+}
+
+#[cfg(unix)]
+fn path_from_bytes(name: Vec<u8>) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    std::path::PathBuf::from(std::ffi::OsString::from_vec(name))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(name: Vec<u8>) -> std::path::PathBuf {
+    std::path::PathBuf::from(String::from_utf8_lossy(&name).into_owned())
+}
+
+fn batch(settings: &Settings, args: BatchArgs) -> Result<i32, Error> {
     let shard = args
         .shard
         .as_deref()
@@ -226,15 +301,7 @@ fn batch(settings: &Settings, args: BatchArgs) -> Result<i32, Error> {
     let mut paths = Vec::new();
     for p in args.paths {
         if p.as_os_str() == "-" {
-            for line in std::io::stdin().lock().lines() {
-                let line = line.map_err(|source| Error::Io {
-                    what: "reading paths from standard input".into(),
-                    source,
-                })?;
-                if !line.trim().is_empty() {
-                    paths.push(std::path::PathBuf::from(line.trim_end()));
-                }
-            }
+            paths.extend(path_list(args.null)?);
         } else {
             paths.push(p);
         }
