@@ -54,18 +54,10 @@ impl Live {
         timeout: Duration,
         trust_anchor: Option<std::path::PathBuf>,
     ) -> Result<Live, DnsSetupError> {
-        // Loaded here, once: hickory's builder does not read ResolverOpts::trust_anchor itself.
+        // Loaded here, once, by our zone parser (dns/anchor.rs): hickory's builder does not
+        // read ResolverOpts::trust_anchor itself.
         let trust_anchor = trust_anchor
-            .map(|path| {
-                hickory_proto::dnssec::TrustAnchors::from_file(&path)
-                    .map(std::sync::Arc::new)
-                    .map_err(|e| {
-                        DnsSetupError::Resolver(ResolverError::TrustAnchor {
-                            path: path.display().to_string(),
-                            source: Box::new(e),
-                        })
-                    })
-            })
+            .map(|path| super::anchor::read(&path).map(std::sync::Arc::new))
             .transpose()?;
         let (config, mut opts) = if nameservers.is_empty() {
             hickory_resolver::system_conf::read_system_conf()

@@ -4,6 +4,7 @@
 //! Failures stay distinct all the way up: NXDOMAIN and NODATA are answers (an SPF "void
 //! lookup", a DMARC "no record"), SERVFAIL / timeout / REFUSED are temporary errors.
 
+pub(crate) mod anchor;
 mod cache;
 pub(crate) mod live;
 pub(crate) mod name;
@@ -106,6 +107,32 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
 /// Errors that stop the DNS seam from being set up at all (bad zone file, resolver config).
 #[derive(Debug, thiserror::Error)]
 pub enum DnsSetupError {
+    /// The `--trust-anchor` file could not be read.
+    #[error("cannot read --trust-anchor {path}: {source}")]
+    AnchorRead {
+        /// The file as given on the command line.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The `--trust-anchor` file is not a valid zone file.
+    #[error("--trust-anchor {path}, line {line}: {error}")]
+    AnchorSyntax {
+        /// The file as given on the command line.
+        path: String,
+        /// The 1-based line of the error.
+        line: usize,
+        /// What is wrong on that line.
+        error: zone::ZoneErrorKind,
+    },
+    /// The `--trust-anchor` file holds no usable DNSKEY record.
+    #[error("--trust-anchor {path}: {error}")]
+    Anchor {
+        /// The file as given on the command line.
+        path: String,
+        /// Why not.
+        error: anchor::AnchorError,
+    },
     /// A `--dns-zone` file could not be read.
     #[error("cannot read zone file {path}: {source}")]
     ZoneRead {
@@ -140,14 +167,6 @@ pub enum DnsSetupError {
 /// Why the live backend could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolverError {
-    /// `--trust-anchor` is unreadable or not DNSKEY records.
-    #[error("cannot use --trust-anchor {path}: {source}")]
-    TrustAnchor {
-        /// The `--trust-anchor` file as given.
-        path: String,
-        /// Why it could not be read or used.
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
     /// `/etc/resolv.conf` (or the platform's configuration) could not be read.
     #[error("cannot read the system resolver configuration: {0}")]
     SystemConfig(Box<dyn std::error::Error + Send + Sync>),

@@ -52,6 +52,9 @@ impl RecordType {
             "SOA" => RecordType::Soa,
             "CAA" => RecordType::Caa,
             "ANY" => RecordType::Any,
+            // Kept as other types; named so that --trust-anchor files read (dns/anchor.rs).
+            "DS" => RecordType::Other(43),
+            "DNSKEY" => RecordType::Other(48),
             other => {
                 let n = other.strip_prefix("TYPE")?.parse().ok()?;
                 RecordType::Other(n)
