@@ -131,7 +131,7 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
         let smtp = hop
             .protocol
             .as_deref()
-            .is_some_and(|p| matches!(p, "SMTP" | "ESMTP" | "ESMTPA" | "UTF8SMTP" | "UTF8SMTPA"));
+            .is_some_and(super::with::is_plain_smtp);
         let local = p.from_ip.is_some_and(|ip| ip.is_loopback());
         if smtp && !hop.tls && !local {
             info.anomalies.push(Anomaly::NoTls(number));

@@ -5,11 +5,13 @@ pub mod anomaly;
 pub mod authres;
 pub mod chain;
 pub(crate) mod client;
+pub(crate) mod date;
 pub mod dnsbl;
 pub mod iprev;
 pub mod ranges;
 pub mod received;
 pub mod trust;
+pub(crate) mod with;
 
 use serde::Serialize;
 
@@ -59,8 +61,14 @@ pub struct Hop {
     pub ident: Option<String>,
     /// The receiving MTA (the `by` clause).
     pub by_host: Option<String>,
-    /// The `with` clause: the protocol the hop used (SMTP, ESMTPS, LMTP, …).
+    /// The `via` clause (RFC 5321 §4.4 link; Exchange's `Frontend Transport`).
+    pub via: Option<String>,
+    /// The protocol the hop used: a registered name (SMTP, ESMTPS, LMTP, …) in upper case,
+    /// the one a vendor phrase names (`Microsoft SMTP Server` → SMTP), else the `with`
+    /// value as written (`mapi`, `QMQP`, `local-rmail`).
     pub protocol: Option<String>,
+    /// The `with` value exactly as written (vendor words included).
+    pub with: Option<String>,
     /// Whether the hop used TLS (a TLS version given, or a TLS protocol such as ESMTPS).
     pub tls: bool,
     /// The TLS version the field records, if any.
@@ -75,12 +83,45 @@ pub struct Hop {
     /// Unix time; RFC 3339 UTC in JSON.
     #[serde(serialize_with = "rfc3339")]
     pub timestamp: Option<i64>,
+    /// The zone offset the field wrote, in minutes east of UTC.
+    pub zone_offset_minutes: Option<i32>,
     /// Seconds since the previous hop (hop 1: since the Date field).
     pub delay_seconds: Option<i64>,
     /// Whether the hop is inside the trusted part of the path.
     pub trusted: bool,
+    /// `internal` (written and received inside our side), `boundary` (where mail entered
+    /// the trusted part) or `external` (below it: the sender's claims).
+    pub judgement: Judgement,
+    /// Why the hop was judged so (for `internal`: the evidence the sender cannot choose).
+    pub judgement_reason: String,
+    /// How each present value was obtained: `parsed` by the RFC 5321 grammar, or
+    /// `recovered` by a heuristic from a non-conforming shape.
+    pub obtained: std::collections::BTreeMap<&'static str, Obtained>,
     /// The field as written (escaped on output), when it could not be parsed.
     pub raw: Option<String>,
+}
+
+/// How a value of a Received field was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Obtained {
+    /// By the RFC 5321 §4.4 grammar (RFC 5322 dates, obsolete forms included).
+    Parsed,
+    /// By a heuristic, from a shape the grammar does not allow.
+    Recovered,
+}
+
+/// Where a hop stands relative to the trust boundary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Judgement {
+    /// Received by an MTA of ours from a host of ours.
+    Internal,
+    /// Received by an MTA of ours from outside: where mail entered the trusted part.
+    Boundary,
+    /// Below the boundary: written by hosts we do not control.
+    #[default]
+    External,
 }
 
 /// A unix time as RFC 3339 in UTC (what the JSON has always shown).

@@ -66,9 +66,20 @@ fn m365_chain() {
     let hops = v["path"]["hops"].as_array().expect("hops");
     assert_eq!(hops[0]["from_ip"], "fe80::1234:5678:9abc:def0");
     assert_eq!(
-        hops[0]["protocol"],
-        Value::Null,
-        "mapi is not an SMTP protocol name"
+        (
+            hops[0]["protocol"].as_str(),
+            hops[0]["obtained"]["protocol"].as_str()
+        ),
+        (Some("mapi"), Some("parsed")),
+        "with mapi: an Atom outside the registered names is kept as written"
+    );
+    assert_eq!(hops[1]["with"], "Microsoft SMTP Server");
+    assert_eq!(
+        (
+            hops[1]["protocol"].as_str(),
+            hops[1]["obtained"]["protocol"].as_str()
+        ),
+        (Some("SMTP"), Some("recovered"))
     );
     assert_eq!(hops[1]["from_ip"], "2603:10a6:208:1a::15");
     assert_eq!(hops[1]["tls_version"], "TLSv1.2");
