@@ -92,6 +92,7 @@ fn check_options(
         helo,
         mail_from,
         trusted: settings.trusted.clone(),
+        infer_internal: true,
         clock: settings.clock,
         receiver: settings.authserv_id.clone(),
         authserv_id: settings

@@ -7,6 +7,7 @@ pub mod chain;
 pub(crate) mod client;
 pub(crate) mod date;
 pub mod dnsbl;
+pub mod internal;
 pub mod iprev;
 pub mod ranges;
 pub mod received;
@@ -38,6 +39,16 @@ pub struct PathInfo {
     pub sources: Vec<String>,
     /// From the Date field (or the first hop) to the last hop, when both have times.
     pub total_transit_seconds: Option<i64>,
+    /// From the first (oldest) Received time to the last (newest).
+    pub received_transit_seconds: Option<i64>,
+    /// From the Date field to the last Received time.
+    pub date_transit_seconds: Option<i64>,
+    /// Whether internal hops were inferred (off: only `--trusted-mta` moves the boundary).
+    pub infer_internal: bool,
+    /// `--ip` replaced the origin the path gives (`origin_ip` is then the option's).
+    pub origin_override: bool,
+    /// The origin the path itself gives, when `--ip` replaced it.
+    pub path_origin_ip: Option<std::net::IpAddr>,
     /// What looks wrong along the path (clock skew, gaps, hops without TLS, odd client addresses).
     pub anomalies: Vec<anomaly::Anomaly>,
 }
@@ -122,6 +133,17 @@ pub enum Judgement {
     /// Below the boundary: written by hosts we do not control.
     #[default]
     External,
+}
+
+/// A duration as people read it: `40s`, `1m 05s`, `5h 10m`, `2d 7h` (the sign dropped).
+pub fn duration(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
 }
 
 /// A unix time as RFC 3339 in UTC (what the JSON has always shown).

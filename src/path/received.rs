@@ -22,6 +22,8 @@ pub(crate) struct ParsedHop {
     /// The parentheses of the client part do not balance.
     pub unbalanced: bool,
     pub from_rdns: Option<String>,
+    /// Sendmail marked the reverse name `(may be forged)`: it does not resolve back.
+    pub rdns_unverified: bool,
     pub helo: Option<String>,
     pub timestamp: Option<i64>,
     pub hop: Hop,
@@ -365,6 +367,7 @@ pub(crate) fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
             conflicting: Vec::new(),
             unbalanced: false,
             from_rdns: None,
+            rdns_unverified: false,
             helo: None,
             timestamp: None,
             hop: Hop {
@@ -445,6 +448,11 @@ pub(crate) fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
         conflicting: client.conflicting,
         unbalanced: client.unbalanced,
         from_rdns: client.rdns,
+        rdns_unverified: c.from_comments.iter().any(|inner| {
+            inner
+                .windows(13)
+                .any(|w| w.eq_ignore_ascii_case(b"may be forged"))
+        }),
         helo: client.helo,
         timestamp,
         hop,

@@ -20,7 +20,7 @@ pub fn check_message(
 ) -> Result<CheckReport, MessageError> {
     let wire = to_crlf(input);
     let msg = Message::parse(&wire)?;
-    let stage = path_stage(&msg, input.len(), opts);
+    let stage = path_stage(&msg, input.len(), opts, dns);
     let mut errors = stage.errors.clone();
     let newest = stage
         .path

@@ -26,6 +26,9 @@ pub struct CheckOptions {
     pub mail_from: Option<String>,
     /// MTAs of ours (`--trusted-mta`).
     pub trusted: Vec<TrustedMta>,
+    /// Infer internal hops from evidence the sender cannot choose (address class, recorded
+    /// reverse name, forward-confirmed reverse DNS); off with `--no-internal-inference`.
+    pub infer_internal: bool,
     /// The evaluation time.
     pub clock: Clock,
     /// The receiving host's name (SPF `%{r}`).
@@ -90,13 +93,28 @@ pub(crate) fn path_lookups(dns: &Dns, stage: &PathStage, opts: &CheckOptions) ->
     }
 }
 
-pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -> PathStage {
+pub(crate) fn path_stage(
+    msg: &Message,
+    input_len: usize,
+    opts: &CheckOptions,
+    dns: &Dns,
+) -> PathStage {
     let date = msg.date().map(|d| d.to_timestamp());
-    let mut path = chain::analyse(msg, &opts.trusted, date, opts.clock.time_signed());
+    // Forward-confirmed reverse DNS for the internal-hop inference: the same questions iprev
+    // asks, so they are answered from the cache when iprev asks them again.
+    let mut fcrdns = |ip: IpAddr| iprev::check(dns, ip).confirmed;
+    let mut walk = chain::Walk {
+        trusted: &opts.trusted,
+        infer: opts.infer_internal,
+        fcrdns: &mut fcrdns,
+    };
+    let mut path = chain::analyse(msg, &mut walk, date, opts.clock.time_signed());
     let mut sources = Vec::new();
     let ip = match opts.ip {
         Some(ip) => {
             sources.push("ip: --ip".to_string());
+            path.origin_override = true;
+            path.path_origin_ip = path.origin_ip;
             Some(ip)
         }
         None => {
@@ -203,13 +221,15 @@ fn transport_domains(
 }
 
 impl CheckOptions {
-    /// Defaults for an embedder: nothing overridden, no trusted MTAs, no DNSBL, transport on.
+    /// Defaults for an embedder: nothing overridden, no trusted MTAs (internal hops inferred),
+    /// no DNSBL, transport on.
     pub fn new(clock: Clock) -> CheckOptions {
         CheckOptions {
             ip: None,
             helo: None,
             mail_from: None,
             trusted: Vec::new(),
+            infer_internal: true,
             clock,
             receiver: "unknown".into(),
             authserv_id: None,

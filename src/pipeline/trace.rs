@@ -13,7 +13,7 @@ pub fn trace_message(
 ) -> Result<TraceReport, MessageError> {
     let wire = to_crlf(input);
     let msg = Message::parse(&wire)?;
-    let stage = path_stage(&msg, input.len(), opts);
+    let stage = path_stage(&msg, input.len(), opts, dns);
     let lookups = path_lookups(dns, &stage, opts);
     Ok(TraceReport {
         schema: "mailverdict.trace.v2",
