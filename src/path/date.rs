@@ -102,6 +102,18 @@ fn day(word: &str) -> Option<u32> {
     (1..=31).contains(&d).then_some(d)
 }
 
+/// `YYYY-MM-DD`.
+fn iso_date(word: &str) -> Option<(i64, u32, u32)> {
+    let mut parts = word.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let m: u32 = m.parse().ok()?;
+    ((1..=12).contains(&m)).then_some(())?;
+    Some((y.parse().ok()?, m, day(d)?))
+}
+
 fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         4 | 6 | 9 | 11 => 30,
@@ -183,6 +195,15 @@ fn date_at(w: &[&str]) -> Option<(FieldDate, usize)> {
             Some(off) => build(y, m, d, t, off, !frac, k + 5),
             // No zone: -0000, recovered.
             None => build(y, m, d, t, 0, false, k + 4),
+        };
+    }
+    // ISO order (SendGrid's filters: `2018-04-22 02:54:17.028704749 +0000 UTC`).
+    if let Some((y, m, d)) = w.first().and_then(|x| iso_date(x))
+        && let Some((t, _)) = w.get(1).and_then(|x| time(x))
+    {
+        return match w.get(2).and_then(|x| zone(x)) {
+            Some(off) => build(y, m, d, t, off, false, 3),
+            None => build(y, m, d, t, 0, false, 2),
         };
     }
     // asctime and `date(1)`: month day time [zone] year [zone].
@@ -281,6 +302,11 @@ mod tests {
         assert_eq!(
             at("Fri Sep 14 14:36:56 EDT 2018"),
             at("14 Sep 2018 18:36:56 +0000").map(|x| (x.0, false))
+        );
+        assert_eq!(
+            find("by f.sendgrid.net with SMTP id f-1\r\n 2018-04-22 02:54:17.028704749 +0000 UTC")
+                .map(|d| (d.timestamp, d.rfc)),
+            Some((1_524_365_657, false))
         );
         assert_eq!(at("14:47:44 +0000"), None);
         assert_eq!(at("31 Feb 2023 10:00:00 +0000"), None);

@@ -23,6 +23,7 @@ mod io_faults;
 mod live_dns;
 mod mutation;
 mod output;
+mod received_real;
 mod signer;
 mod spf_audit;
 mod spf_cmd;
