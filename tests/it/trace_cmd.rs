@@ -160,6 +160,21 @@ fn trust_boundary_moves_with_trusted_mta() {
         "store.corp.test recorded a private client address 10.1.1.5, not routable on the Internet"
     );
     assert!(!anomalies(&v).contains("misplaced"), "{}", anomalies(&v));
+    // The switch turns the inference off: only our topmost hop is trusted.
+    let v = trace("internal-relay.eml", &["--no-internal-inference"]);
+    assert_eq!(v["path"]["origin_ip"], "10.1.1.5");
+    assert_eq!(v["path"]["infer_internal"], false);
+    assert!(
+        anomalies(&v).contains(
+            "the origin IP 10.1.1.5 is a private address: the trust boundary is misplaced"
+        )
+    );
+    assert!(
+        v["path"]["hops"][2]["judgement_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("(internal-hop inference is off)")
+    );
     for args in [
         vec!["--trusted-mta", "10.1.1.0/24"],
         vec![
