@@ -536,7 +536,7 @@ _mailverdict() {
                     return 0
                     ;;
                 --add-header)
-                    COMPREPLY=($(compgen -W "verdict summary" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "verdict summary received-spf" -- "${cur}"))
                     return 0
                     ;;
                 --dmarc-spec)

@@ -110,7 +110,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
         }
         &'mailverdict;filter'= {
             cand --deadline 'Total seconds for all checks; past it the message goes out with dmarc=temperror'
-            cand --add-header 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)'
+            cand --add-header 'Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF (repeatable)'
             cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'
             cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
             cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'

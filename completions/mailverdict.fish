@@ -115,8 +115,9 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l no-ht
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l probe -d 'Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; past it the message goes out with dmarc=temperror' -r -f
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
-summary\t'X-Mailverdict-Summary: the one-line summary'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
+summary\t'X-Mailverdict-Summary: the one-line summary'
+received-spf\t'Received-SPF (RFC 7208 §9.1): our SPF result for the client'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l dmarc-spec -d 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
 rfc7489\t'RFC 7489 (2015), the older informational rules'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r -f

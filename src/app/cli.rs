@@ -107,6 +107,8 @@ pub enum ExtraHeader {
     Verdict,
     /// X-Mailverdict-Summary: the one-line summary
     Summary,
+    /// Received-SPF (RFC 7208 §9.1): our SPF result for the client
+    ReceivedSpf,
 }
 
 impl From<ExtraHeader> for mailverdict::ExtraHeader {
@@ -114,6 +116,7 @@ impl From<ExtraHeader> for mailverdict::ExtraHeader {
         match h {
             ExtraHeader::Verdict => mailverdict::ExtraHeader::Verdict,
             ExtraHeader::Summary => mailverdict::ExtraHeader::Summary,
+            ExtraHeader::ReceivedSpf => mailverdict::ExtraHeader::ReceivedSpf,
         }
     }
 }
@@ -378,7 +381,8 @@ pub struct FilterArgs {
     /// Total seconds for all checks; past it the message goes out with dmarc=temperror
     #[arg(long, value_name = "SECS", default_value = "10", value_hint = ValueHint::Other)]
     pub deadline: f64,
-    /// Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)
+    /// Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF
+    /// (repeatable)
     #[arg(long, value_enum, value_name = "WHICH")]
     pub add_header: Vec<ExtraHeader>,
     /// Also look up MTA-STS / DANE posture (more DNS queries)

@@ -11,6 +11,7 @@ pub mod internal;
 pub mod iprev;
 pub mod ranges;
 pub mod received;
+pub mod received_spf;
 pub mod trust;
 pub(crate) mod with;
 

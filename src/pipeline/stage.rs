@@ -51,6 +51,8 @@ pub(crate) struct PathStage {
     pub author: Author,
     pub ip: Option<IpAddr>,
     pub authentication_results: Vec<FieldReport>,
+    /// Existing Received-SPF fields (RFC 7208 §9.1).
+    pub received_spf: Vec<crate::path::received_spf::ReceivedSpfField>,
     /// The recipient and sender domains whose transport posture is looked up (empty without
     /// `transport`).
     pub transport_domains: Vec<(String, Role)>,
@@ -157,6 +159,7 @@ pub(crate) fn path_stage(
     }
     let boundary = chain::boundary_position(msg, &path);
     let authentication_results = authres::collect(msg, boundary, opts.authserv_id.as_deref());
+    let received_spf = crate::path::received_spf::collect(msg, boundary);
     for f in &authentication_results {
         if f.trust == authres::Trust::OursBelowBoundary {
             path.anomalies
@@ -180,6 +183,7 @@ pub(crate) fn path_stage(
         author,
         ip,
         authentication_results,
+        received_spf,
         errors,
     }
 }

@@ -21,6 +21,7 @@ pub fn trace_message(
         path: stage.path,
         iprev: lookups.iprev,
         authentication_results: stage.authentication_results,
+        received_spf: stage.received_spf,
         dnsbl: lookups.dnsbl,
         transport: lookups.transport,
         dns: DnsStats::of(dns),

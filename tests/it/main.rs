@@ -25,6 +25,7 @@ mod live_dns;
 mod mutation;
 mod output;
 mod received_real;
+mod received_spf;
 mod signer;
 mod spf_audit;
 mod spf_cmd;

@@ -7,6 +7,7 @@ use super::opt;
 use crate::path::authres::FieldReport;
 use crate::path::dnsbl::DnsblResult;
 use crate::path::iprev::IprevReport;
+use crate::path::received_spf::ReceivedSpfField;
 use crate::path::{Judgement, PathInfo};
 use crate::report::escape::{clip, term};
 use crate::report::model::TraceReport;
@@ -308,6 +309,45 @@ fn authres_section(o: &mut String, fields: &[FieldReport]) {
     }
 }
 
+/// Existing Received-SPF fields: who wrote each, trusted or not, and how it compares.
+pub(super) fn received_spf_section(o: &mut String, fields: &[ReceivedSpfField]) {
+    if fields.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n{}", style::heading("Existing Received-SPF"));
+    for f in fields {
+        let Some(result) = f.result else {
+            let _ = writeln!(
+                o,
+                "  field {}: does not parse ({}): {}",
+                f.position,
+                f.error.map(|e| e.to_string()).unwrap_or_default(),
+                term(&clip(f.raw.as_deref().unwrap_or_default(), 120))
+            );
+            continue;
+        };
+        let comparison = match (f.ours, f.agrees) {
+            (Some(ours), Some(true)) => format!(" — agrees with ours ({})", ours.word()),
+            (Some(ours), Some(false)) => format!(" — DISAGREES: ours is {}", ours.word()),
+            _ => String::new(),
+        };
+        let client = f
+            .client_ip
+            .as_deref()
+            .map(|c| format!(" client-ip={}", term(c)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  field {} by {}: {}{client} — {}{comparison}",
+            f.position,
+            f.receiver.as_deref().map_or("-".to_string(), term),
+            result.word(),
+            if f.trusted { "trusted" } else { "untrusted" },
+        );
+        let _ = writeln!(o, "    {}", term(&f.trust.to_string()));
+    }
+}
+
 /// What `check` and `trace` both show after the path: iprev, DNSBL, transport, existing
 /// Authentication-Results.
 pub(super) fn path_extras(
@@ -386,6 +426,7 @@ pub fn trace(r: &TraceReport) -> String {
         &r.transport,
         &r.authentication_results,
     );
+    received_spf_section(&mut o, &r.received_spf);
     o
 }
 
