@@ -164,13 +164,7 @@ fn exchange_online_chain() {
 /// reason names its evidence.
 #[test]
 fn exchange_online_internal_hops_by_fcrdns() {
-    let dir = temp_dir("fcrdns");
-    let zone = write_file(
-        &dir,
-        "zone.db",
-        b"4.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.1.4.c.0.0.4.e.1.1.1.0.1.0.a.2.ip6.arpa. PTR BN3NAM04HT205.eop-NAM04.prod.protection.outlook.com.\n\
-BN3NAM04HT205.eop-NAM04.prod.protection.outlook.com. AAAA 2a01:111:e400:c418::34\n",
-    );
+    let zone = testdata("received/real/fcrdns.db");
     let v = trace_with(&testdata("received/real/m365-eop-powermta.eml"), &zone, &[]);
     let h = hops(&v);
     let judged: Vec<&str> = h
