@@ -425,3 +425,183 @@ fn wrong_on_main_classes() {
     assert_eq!(v["path"]["hops"][0]["raw"], Value::Null);
     assert!(!anomalies(&v).contains("network"), "{}", anomalies(&v));
 }
+
+/// The message whose Received fields are vectors `range` of mail-parser's suite (consecutive
+/// fields of one real message, newest first), as a file.
+fn chain_from_vectors(name: &str, range: std::ops::Range<usize>) -> String {
+    let vectors: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::conformance("received").join("received.json"))
+            .expect("vectors"),
+    )
+    .expect("json");
+    let mut text = String::new();
+    for v in &vectors[range] {
+        let header = v["header"].as_str().expect("header");
+        let header = header
+            .trim_end_matches(['\r', '\n'])
+            .replace("\r\n", "\n")
+            .replace('\n', "\r\n");
+        text.push_str(&format!("Received: {}\r\n", header.trim_start()));
+    }
+    text.push_str("Subject: chain\r\n\r\nbody\r\n");
+    write_file(&temp_dir("vchains"), name, text.as_bytes())
+}
+
+/// Yahoo's outbound chain (web HTTP submission, qmail's `invoked by uid`, three NNFMP hops)
+/// into a Postfix list server — consecutive fields of one message in mail-parser's vectors
+/// 174-179 (SpamAssassin/mail-parser corpus): hosts, IPs, protocols, UTC times and delays.
+#[test]
+fn yahoo_into_postfix_chain() {
+    let file = chain_from_vectors("yahoo.eml", 174..180);
+    let v = trace_with(&file, &testdata("trace/zone.db"), &[]);
+    let h = hops(&v);
+    assert_eq!(h.len(), 6);
+    let got: Vec<Fields> = h.iter().map(fields).collect();
+    assert_eq!(
+        got,
+        [
+            want(
+                Some("93.48.39.139"),
+                Some("93.48.39.139"),
+                "web28416.mail.ukl.yahoo.com",
+                None,
+                false,
+                "2011-03-09T11:19:45Z",
+                None
+            ),
+            (
+                None,
+                None,
+                None,
+                None,
+                false,
+                Some("2011-03-09T11:19:46Z".into()),
+                Some(1)
+            ),
+            want(
+                Some("127.0.0.1"),
+                Some("127.0.0.1"),
+                "omp1003.mail.ukl.yahoo.com",
+                Some("NNFMP"),
+                false,
+                "2011-03-09T11:19:46Z",
+                Some(0)
+            ),
+            want(
+                Some("217.146.183.162"),
+                Some("217.146.183.162"),
+                "tm15.bullet.mail.ukl.yahoo.com",
+                Some("NNFMP"),
+                false,
+                "2011-03-09T11:19:46Z",
+                Some(0)
+            ),
+            want(
+                Some("217.146.183.184"),
+                Some("217.146.183.184"),
+                "nm2.bullet.mail.ukl.yahoo.com",
+                Some("NNFMP"),
+                false,
+                "2011-03-09T11:19:46Z",
+                Some(0)
+            ),
+            want(
+                Some("nm2-vm1.bullet.mail.ukl.yahoo.com"),
+                Some("217.146.183.227"),
+                "lists.maptools.org",
+                Some("SMTP"),
+                false,
+                "2011-03-09T11:19:47Z",
+                Some(1)
+            ),
+        ]
+    );
+    assert_eq!(h[0]["via"], "HTTP");
+    assert_eq!(v["path"]["origin_ip"], "217.146.183.227");
+    assert!(!anomalies(&v).contains("network"));
+}
+
+/// Gmail submission into Pobox's Postfix and its local amavis hop (vectors 152-154): the
+/// sender's private HELO literal is not the client, Google's `(version=TLSv1/SSLv3 ...)` is
+/// TLS 1.0, the loopback hop is internal, so the origin is Google's outbound IP.
+#[test]
+fn gmail_into_pobox_chain() {
+    let file = chain_from_vectors("pobox.eml", 152..155);
+    let v = trace_with(&file, &testdata("trace/zone.db"), &[]);
+    let h = hops(&v);
+    let got: Vec<Fields> = h.iter().map(fields).collect();
+    assert_eq!(
+        got,
+        [
+            want(
+                Some("10.231.252.223"),
+                Some("174.252.72.79"),
+                "mx.google.com",
+                Some("ESMTPS"),
+                true,
+                "2011-06-15T14:42:08Z",
+                None
+            ),
+            want(
+                Some("mail-qw0-f46.google.com"),
+                Some("209.85.216.46"),
+                "maroon.pobox.com",
+                Some("ESMTPS"),
+                true,
+                "2011-06-15T14:42:13Z",
+                Some(5)
+            ),
+            want(
+                Some("maroon.pobox.com"),
+                Some("127.0.0.1"),
+                "maroon.pobox.com",
+                Some("ESMTP"),
+                false,
+                "2011-06-15T14:42:35Z",
+                Some(22)
+            ),
+        ]
+    );
+    assert_eq!(h[0]["tls_version"], "TLSv1.0");
+    assert_eq!(h[2]["judgement"], "internal");
+    assert_eq!(v["path"]["origin_ip"], "209.85.216.46");
+    assert_eq!(v["path"]["origin_hop"], 2);
+    assert_eq!(
+        anomalies(&v),
+        "[]",
+        "no gap or no-TLS alarm for the loopback hop"
+    );
+}
+
+/// Microsoft 365 outbound through Symantec MessageLabs (vectors 155-157): `with mapi` kept, the
+/// link-local and private Exchange hops, MessageLabs' field with no `by` but its cipher, and a
+/// field with a time but no date (none read).
+#[test]
+fn m365_into_messagelabs_chain() {
+    let file = chain_from_vectors("messagelabs.eml", 155..158);
+    let v = trace_with(&file, &testdata("trace/zone.db"), &[]);
+    let h = hops(&v);
+    assert_eq!(h.len(), 3);
+    assert_eq!(
+        (h[0]["protocol"].as_str(), h[0]["timestamp"].as_str()),
+        (Some("mapi"), None)
+    );
+    assert_eq!(h[0]["from_ip"], "fe80::ccea:aa3a:fbcf:883f");
+    assert_eq!(
+        fields(&h[1]),
+        want(
+            Some("DB6PR07MB3286.eurprd07.prod.outlook.com"),
+            Some("10.175.233.33"),
+            "DB6PR07MB3384.eurprd07.prod.outlook.com",
+            Some("SMTP"),
+            true,
+            "2018-09-13T14:47:44Z",
+            None
+        )
+    );
+    assert_eq!(h[2]["by_host"], Value::Null);
+    assert_eq!(h[2]["tls_cipher"], "AES256-GCM-SHA384");
+    assert_eq!(h[2]["helo"], "EUR04-DB3-obe.outb");
+    assert_eq!(h[2]["timestamp"], "2018-09-13T14:47:44Z");
+    assert!(anomalies(&v).contains("hop 1 has no parseable date"));
+}
