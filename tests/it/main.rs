@@ -24,6 +24,8 @@ mod io_faults;
 mod live_dns;
 mod mutation;
 mod output;
+mod received_real;
+mod received_spf;
 mod signer;
 mod spf_audit;
 mod spf_cmd;
