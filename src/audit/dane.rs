@@ -5,6 +5,16 @@ use super::mx::MxSection;
 use crate::dns::{Dns, Dnssec};
 use crate::transport::dane;
 
+/// RFC 6698 §2.1.3: matching type 1 is SHA-256 (32 octets), 2 is SHA-512 (64); 0 is the
+/// full data, any length.
+fn digest_len(matching: u8) -> Option<usize> {
+    match matching {
+        1 => Some(32),
+        2 => Some(64),
+        _ => None,
+    }
+}
+
 pub(super) fn audit_dane(dns: &Dns, mx: &MxSection, f: &mut Findings) -> Vec<dane::MxTlsa> {
     let mut out = Vec::new();
     for host in &mx.hosts {
@@ -27,6 +37,14 @@ pub(super) fn audit_dane(dns: &Dns, mx: &MxSection, f: &mut Findings) -> Vec<dan
                         t.records.len()
                     ),
                 ),
+                Dnssec::Indeterminate => f.info(
+                    "dane.undetermined",
+                    format!(
+                        "_25._tcp.{}: {} TLSA record(s), but the resolver supplied no DNSSEC chain: whether DANE applies is undetermined",
+                        host.host,
+                        t.records.len()
+                    ),
+                ),
                 Dnssec::Bogus => f.error(
                     "dane.bogus",
                     format!(
@@ -35,17 +53,29 @@ pub(super) fn audit_dane(dns: &Dns, mx: &MxSection, f: &mut Findings) -> Vec<dan
                     ),
                     Some("re-sign the zone"),
                 ),
-                other => f.warning(
+                Dnssec::Insecure => f.warning(
                     "dane.unsigned",
                     format!(
-                        "_25._tcp.{}: TLSA records without DNSSEC ({}): DANE does not apply",
+                        "_25._tcp.{}: TLSA records in an unsigned zone (DNSSEC insecure): DANE does not apply",
                         host.host,
-                        other.word().to_lowercase()
                     ),
                     Some("sign the zone (DNSSEC), or remove the TLSA records"),
                 ),
             }
-            for r in &t.records {
+            for (r, (_, _, matching, data)) in t.records.iter().zip(&t.parsed) {
+                if let Some(want) = digest_len(*matching)
+                    && data.len() != want
+                {
+                    f.error(
+                        "dane.digest-length",
+                        format!(
+                            "_25._tcp.{}: \"{r}\" carries {} octets; matching type {matching} is a {want}-octet digest, so it matches no certificate",
+                            host.host,
+                            data.len()
+                        ),
+                        Some("publish the full digest (sha256: 32 octets, sha512: 64)"),
+                    );
+                }
                 let fields: Vec<&str> = r.split(' ').collect();
                 match fields.as_slice() {
                     ["0" | "1", ..] => f.warning("dane.pkix-usage", format!("_25._tcp.{}: \"{r}\" uses a PKIX usage, which SMTP DANE ignores (RFC 7672 §3.1.3)", host.host), Some("use 3 1 1 (or 2 1 1)")),

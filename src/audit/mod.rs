@@ -127,6 +127,15 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         );
     }
     let mx = mx::audit_mx(dns, &domain, &mut f);
+    if mx.null_mx && spf::authorizes_senders(&spf) {
+        f.warning(
+            "mx.null-with-senders",
+            "null MX, yet SPF authorizes senders: mail from this domain cannot receive bounces, \
+             and receivers may reject it (RFC 7505 §4.2)"
+                .into(),
+            Some("publish \"v=spf1 -all\" if the domain sends no mail, or real MX records if it does"),
+        );
+    }
     let sts = crate::transport::mta_sts::lookup_txt(dns, &domain);
     match (&sts.id, &sts.error) {
         (Some(id), _) => f.info("mta-sts.txt", format!("_mta-sts.{domain}: id={id}")),
@@ -164,7 +173,7 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         None => Vec::new(),
     };
     let tls_rpt = tls_rpt::audit_tls_rpt(dns, &domain, wants_tls, &mut f);
-    let bimi = bimi::audit_bimi(dns, &domain, &mut f);
+    let bimi = bimi::audit_bimi(dns, &domain, &dmarc, &mut f);
     DomainSection {
         domain,
         spf,

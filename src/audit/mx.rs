@@ -49,18 +49,30 @@ pub(super) fn audit_mx(dns: &Dns, domain: &str, f: &mut Findings) -> MxSection {
         .collect();
     hosts.sort();
     if hosts.iter().any(|(_, h)| h.is_empty()) {
-        s.null_mx = true;
-        if hosts.len() > 1 {
-            f.error(
-                "mx.null-mixed",
-                "a null MX (RFC 7505) beside other MX records".into(),
-                Some("a null MX must be the only MX record"),
-            );
-        } else {
-            f.info(
-                "mx.null",
-                "null MX (RFC 7505): the domain accepts no mail".into(),
-            );
+        match hosts.as_slice() {
+            [(0, _)] => {
+                s.null_mx = true;
+                f.info(
+                    "mx.null",
+                    "null MX (RFC 7505): the domain accepts no mail".into(),
+                );
+            }
+            [(preference, _)] => f.error(
+                "mx.null-preference",
+                format!(
+                    "MX {preference} . is not a null MX: RFC 7505 §3 requires preference 0, so \
+                     senders may treat it as a host and queue mail for it"
+                ),
+                Some("publish \"MX 0 .\""),
+            ),
+            _ => {
+                s.null_mx = true;
+                f.error(
+                    "mx.null-mixed",
+                    "a null MX (RFC 7505) beside other MX records".into(),
+                    Some("a null MX must be the only MX record"),
+                );
+            }
         }
         return s;
     }

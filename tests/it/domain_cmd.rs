@@ -239,10 +239,10 @@ fn mta_sts_policy_problems() {
         b"version: STSv1\nmode: testing\nmx: mx1.good.test\nmax_age: 3600\n",
     );
     let (code, v) = audit_good(&mismatch, &[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 0, "testing mode never blocks mail: warnings only");
     let got = ids(&v, "good.test");
     for want in [
-        "error:mta-sts.mx-mismatch",
+        "warning:mta-sts.mx-mismatch",
         "warning:mta-sts.mode-testing",
         "warning:mta-sts.max-age-short",
     ] {
