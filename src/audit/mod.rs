@@ -103,6 +103,24 @@ pub(crate) fn records_starting(
     })
 }
 
+/// A `mailto:` report destination whose domain takes no mail: the reports cannot arrive.
+pub(crate) fn report_mailbox(dns: &Dns, id: &'static str, uri: &str, dest: &str, f: &mut Findings) {
+    match mx::mail_reaches(dns, dest) {
+        Ok(()) => {}
+        Err(Ok(why)) => f.error(
+            id,
+            format!("{uri}: {dest} cannot receive mail ({why}): the reports cannot arrive"),
+            Some("send reports to a mailbox at a domain with working MX records"),
+        ),
+        Err(Err(e)) if e.is_temporary() => f.dns_failure(
+            id,
+            format!("MX lookup for report destination {dest} failed: {e}"),
+        ),
+        Err(Err(_)) => {}
+    }
+}
+
+/// Audit one domain: every area's findings, in a fixed order.
 pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSection {
     let domain = normalize(domain);
     let mut f = Findings::new(&domain);

@@ -47,7 +47,17 @@ pub(super) fn audit_tls_rpt(
         }
         Ok(r) => {
             match crate::transport::tls_rpt::parse(&r[0]) {
-                Ok(uris) => f.info("tls-rpt.ok", format!("reports go to {}", uris.join(", "))),
+                Ok(uris) => {
+                    f.info("tls-rpt.ok", format!("reports go to {}", uris.join(", ")));
+                    for uri in &uris {
+                        if let Some(dest) = uri
+                            .strip_prefix("mailto:")
+                            .and_then(crate::message::domain_of)
+                        {
+                            super::report_mailbox(dns, "tls-rpt.report-no-mx", uri, &dest, f);
+                        }
+                    }
+                }
                 Err(e) => f.error(
                     "tls-rpt.syntax",
                     format!("{name}: {e}"),

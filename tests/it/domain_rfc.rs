@@ -224,3 +224,77 @@ fn dane_over_plain_dns_is_not_an_error() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// Report destinations are checked for a way in: a domain without MX or address records, a
+/// null MX and a domain that does not exist each lose the reports (DMARC rua/ruf, TLS-RPT).
+#[test]
+fn report_destinations_that_take_no_mail() {
+    let (code, v) = audit("reports.test");
+    assert_eq!(code, 1);
+    let list = v["findings"].as_array().expect("findings");
+    let said = |id: &str, what: &str| {
+        list.iter().any(|f| {
+            f["id"] == id
+                && f["severity"] == "error"
+                && f["message"].as_str().is_some_and(|m| m.contains(what))
+        })
+    };
+    assert!(
+        said(
+            "dmarc.report-no-mx",
+            "nomail.test cannot receive mail (it has no MX and no A/AAAA records)"
+        ),
+        "{}",
+        v["findings"]
+    );
+    assert!(said("dmarc.report-no-mx", "null MX"), "{}", v["findings"]);
+    assert!(
+        said(
+            "tls-rpt.report-no-mx",
+            "gone.test cannot receive mail (the domain does not exist)"
+        ),
+        "{}",
+        v["findings"]
+    );
+}
+
+/// Every MX address is checked for forward-confirmed reverse DNS (the iprev check), and a
+/// domain whose MX hosts have no AAAA record is told IPv6-only senders cannot reach it; a
+/// domain with both (good.test) gets neither warning.
+#[test]
+fn mx_reverse_dns_and_ipv6() {
+    let (_, v) = audit("reports.test");
+    let got = ids(&v);
+    assert!(
+        got.contains("warning:mx.fcrdns") && got.contains("warning:mx.no-ipv6"),
+        "{got:?}"
+    );
+    assert!(message(&v, "mx.fcrdns").contains("192.0.2.44"));
+    let host = &v["domains"][0]["mx"]["hosts"][0];
+    assert_eq!(host["reverse"][0]["result"], "fail", "{host}");
+
+    let zone = testdata("domain/zone.db");
+    let r = run(
+        &[
+            "domain",
+            "--format",
+            "json",
+            "--no-https",
+            "--dns-zone",
+            &zone,
+            "good.test",
+        ],
+        None,
+    );
+    let v = r.json();
+    let got = ids(&v);
+    assert!(
+        !got.iter()
+            .any(|i| i.contains("mx.fcrdns") || i.contains("mx.no-ipv6")),
+        "{got:?}"
+    );
+    assert_eq!(
+        v["domains"][0]["mx"]["hosts"][1]["reverse"][0]["confirmed"],
+        "mx2.good.test"
+    );
+}
