@@ -88,3 +88,55 @@ pub(super) fn audit_dane(dns: &Dns, mx: &MxSection, f: &mut Findings) -> Vec<dan
     }
     out
 }
+
+/// Rollover readiness (RFC 7671 §8.1): the published TLSA set keeps mail flowing across a key
+/// or certificate change. Without a probe: at least two distinct DANE records (current and
+/// next, or a `3 1 1` beside a `2 1 1`). With the chain `--probe` saw (`matched`, per record):
+/// a `2 x x` record that matches the issuing CA (the server key may change under it), or a
+/// record that matches nothing presented now (the next key, published ahead).
+pub(super) fn rollover(t: &dane::MxTlsa, matched: Option<&[bool]>, f: &mut Findings) {
+    // (index in the published set, record) of the usage 2 / 3 records.
+    let dane: Vec<_> = t
+        .parsed
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.0, 2 | 3))
+        .collect();
+    if !t.usable || dane.is_empty() {
+        return;
+    }
+    let name = format!("_25._tcp.{}", t.mx);
+    let ready = match matched.filter(|m| m.len() == t.parsed.len()) {
+        Some(m) => {
+            let ta = dane.iter().any(|(i, r)| r.0 == 2 && m[*i]);
+            let next = dane.iter().any(|(i, _)| !m[*i]);
+            match (ta, next) {
+                _ if !dane.iter().any(|(i, _)| m[*i]) => return, // probe.dane-mismatch says it
+                (true, _) => Ok("a 2 x x record matches the issuing CA of the presented chain: the server key can change under it".to_string()),
+                (false, true) => Ok("a record that matches nothing presented now is published: taken as the next key".to_string()),
+                (false, false) => Err("every TLSA record matches only the server key presented now: changing that key breaks DANE delivery".to_string()),
+            }
+        }
+        None => {
+            let mut distinct: Vec<&Vec<u8>> = dane.iter().map(|(_, r)| &r.3).collect();
+            distinct.sort();
+            distinct.dedup();
+            if distinct.len() >= 2 {
+                Ok(format!(
+                    "{} distinct DANE records (current and next, or EE beside TA)",
+                    distinct.len()
+                ))
+            } else {
+                Err("a single DANE record: the next key or certificate change breaks DANE delivery unless its record is published first".to_string())
+            }
+        }
+    };
+    match ready {
+        Ok(why) => f.info("dane.rollover-ready", format!("{name}: {why}")),
+        Err(why) => f.warning(
+            "dane.rollover",
+            format!("{name}: {why} (RFC 7671 §8.1)"),
+            Some("publish the next key's 3 1 1 record ahead of the change, or a 2 1 1 for the issuing CA"),
+        ),
+    }
+}

@@ -190,6 +190,12 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         }
         None => Vec::new(),
     };
+    for t in &dane {
+        let probed = probes
+            .iter()
+            .find(|p| p.mx == t.mx && !p.tlsa_matched.is_empty());
+        dane::rollover(t, probed.map(|p| p.tlsa_matched.as_slice()), &mut f);
+    }
     let tls_rpt = tls_rpt::audit_tls_rpt(dns, &domain, wants_tls, &mut f);
     let bimi = bimi::audit_bimi(dns, &domain, &dmarc, &mut f);
     DomainSection {
