@@ -2,6 +2,8 @@
 //! the exit code follows the worst severity (README "Finding ids").
 
 mod bimi;
+mod bimi_svg;
+mod bimi_vmc;
 mod dane;
 mod dkim;
 mod dmarc;
@@ -36,6 +38,10 @@ pub struct AuditOptions {
     pub https: Option<crate::transport::https::HttpsClient>,
     /// `--probe`: STARTTLS to every MX.
     pub probe: Option<ProbeSettings>,
+    /// `--ca-file` contents (PEM): also the anchors a BIMI VMC/CMC chain is verified against.
+    pub ca_pem: Option<Vec<u8>>,
+    /// When certificates are judged (`--at`, else now), unix seconds.
+    pub now: i64,
 }
 
 /// The audit of one domain.
@@ -197,7 +203,12 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         dane::rollover(t, probed.map(|p| p.tlsa_matched.as_slice()), &mut f);
     }
     let tls_rpt = tls_rpt::audit_tls_rpt(dns, &domain, wants_tls, &mut f);
-    let bimi = bimi::audit_bimi(dns, &domain, &dmarc, &mut f);
+    let bimi_cx = bimi::BimiContext {
+        https: opts.https.as_ref(),
+        anchors: opts.ca_pem.as_deref(),
+        now: opts.now,
+    };
+    let bimi = bimi::audit_bimi(dns, &domain, &dmarc, &bimi_cx, &mut f);
     DomainSection {
         domain,
         spf,
