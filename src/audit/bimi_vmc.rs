@@ -311,8 +311,8 @@ mod tests {
             .expect("params")
             .self_signed(&key)
             .expect("cert");
-        let got = check(cert.pem().as_bytes(), "x.test", 1_800_000_000, None, None)
-            .expect("parses");
+        let got =
+            check(cert.pem().as_bytes(), "x.test", 1_800_000_000, None, None).expect("parses");
         assert_eq!(
             got,
             vec![
