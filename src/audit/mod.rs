@@ -7,6 +7,7 @@ mod bimi_vmc;
 mod dane;
 mod dkim;
 mod dmarc;
+pub mod dnssec;
 pub mod findings;
 mod mta_sts;
 mod mx;
@@ -67,6 +68,8 @@ pub struct DomainSection {
     pub tls_rpt: Option<String>,
     /// TLSA records per MX with their DNSSEC status.
     pub dane: Vec<MxTlsa>,
+    /// DNSSEC status of the domain and of each MX host.
+    pub dnssec: Vec<dnssec::NameDnssec>,
     /// The `default._bimi` record.
     pub bimi: Option<String>,
     /// This domain's findings.
@@ -160,6 +163,8 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
             Some("publish \"v=spf1 -all\" if the domain sends no mail, or real MX records if it does"),
         );
     }
+    let mx_names: Vec<String> = mx.hosts.iter().map(|h| h.host.clone()).collect();
+    let dnssec = dnssec::audit_dnssec(dns, &domain, &mx_names, &mut f);
     let sts = crate::transport::mta_sts::lookup_txt(dns, &domain);
     match (&sts.id, &sts.error) {
         (Some(id), _) => f.info("mta-sts.txt", format!("_mta-sts.{domain}: id={id}")),
@@ -220,6 +225,7 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         probes,
         tls_rpt,
         dane,
+        dnssec,
         bimi,
         incomplete: f.incomplete,
         findings: f.list,
@@ -255,6 +261,7 @@ pub fn audit(dns: &Dns, domains: &[String], opts: &AuditOptions) -> DomainReport
                         probes: Vec::new(),
                         tls_rpt: None,
                         dane: Vec::new(),
+                        dnssec: Vec::new(),
                         bimi: None,
                         incomplete: true,
                         findings: f.list,

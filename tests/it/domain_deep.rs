@@ -302,3 +302,65 @@ fn bimi_logo_and_vmc() {
         v["findings"]
     );
 }
+
+/// DNSSEC status beyond TLSA, against a zone signed by hickory-server: with the test trust
+/// anchor the domain and its MX host are validated; without it (the root's keys) neither is
+/// reported secure, and over a plain server (no DNSKEY anywhere) the domain is noted unsigned
+/// without a validator's walk.
+#[test]
+fn dnssec_status_of_the_domain_and_its_mx() {
+    let zone = "sig.test. MX 10 mx.sig.test.\nmx.sig.test. A 192.0.2.25\n\
+sig.test. TXT \"v=spf1 -all\"\n_dmarc.sig.test. TXT \"v=DMARC1; p=reject\"\n";
+    let server = crate::support::SignedDnsServer::start(zone, "sig.test.");
+    let dir = temp_dir("dnssec");
+    let anchor = write_file(&dir, "anchor.db", server.anchor.as_bytes());
+    let ns = server.addr.to_string();
+    let audit = |extra: &[&str]| {
+        let mut args = vec![
+            "domain",
+            "--format",
+            "json",
+            "--timeout",
+            "3",
+            "--no-https",
+            "--nameserver",
+            &ns,
+        ];
+        args.extend_from_slice(extra);
+        args.push("sig.test");
+        run(&args, None).json()
+    };
+    let v = audit(&["--trust-anchor", &anchor]);
+    let statuses = &v["domains"][0]["dnssec"];
+    assert_eq!(statuses[0]["name"], "sig.test", "{statuses}");
+    assert_eq!(statuses[0]["status"], "secure", "{statuses}");
+    assert_eq!(statuses[1]["name"], "mx.sig.test");
+    assert_eq!(statuses[1]["status"], "secure", "{statuses}");
+    assert!(ids(&v).contains("info:dnssec.secure"));
+
+    let v = audit(&[]);
+    assert_ne!(
+        v["domains"][0]["dnssec"][0]["status"], "secure",
+        "no chain from the root anchors"
+    );
+
+    let plain = crate::support::DnsServer::start(zone);
+    let r = run(
+        &[
+            "domain",
+            "--format",
+            "json",
+            "--no-https",
+            "--nameserver",
+            &plain.nameserver(),
+            "sig.test",
+        ],
+        None,
+    );
+    let v = r.json();
+    assert!(
+        message(&v, "dnssec.undetermined").contains("no DNSKEY"),
+        "{}",
+        v["findings"]
+    );
+}
