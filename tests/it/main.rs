@@ -16,6 +16,8 @@ mod dmarc_bis;
 mod dns_faults;
 mod docs;
 mod domain_cmd;
+mod domain_deep;
+mod domain_rfc;
 mod filter_cmd;
 mod golden;
 mod hostile;
