@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod batch_cmd;
+mod bench_corpus;
 mod check_dkim;
 mod check_dmarc;
 mod conformance_arc;
@@ -23,6 +24,7 @@ mod io_faults;
 mod live_dns;
 mod mutation;
 mod output;
+mod perf_baseline;
 mod signer;
 mod spf_audit;
 mod spf_cmd;
