@@ -58,11 +58,14 @@ struct Measured {
     sys: Duration,
 }
 
-fn measure(args: &[&str], out: &Path) -> Measured {
+/// Run in the work folder, so the paths in the output are relative and its SHA-256 the same
+/// wherever the repository is.
+fn measure(args: &[&str], work: &Path, out: &Path) -> Measured {
     let (u0, s0) = children();
     let t = Instant::now();
     let status = Command::new(BIN)
         .args(args)
+        .current_dir(work)
         .stdout(std::fs::File::create(out).expect("output file"))
         .stderr(Stdio::null())
         .status()
@@ -261,7 +264,7 @@ fn main() {
     let two = base("2");
     let two: Vec<&str> = two.iter().map(String::as_str).collect();
     // Warm the page cache and check the output against the baseline.
-    let _ = measure(&two, &out);
+    let _ = measure(&two, &work, &out);
     let want =
         std::fs::read_to_string(root.join("benches/batch-baseline.sha256")).unwrap_or_default();
     let got = sha256_hex(&out);
@@ -284,13 +287,13 @@ fn main() {
     let mut wall2 = Vec::new();
     let mut cpu2 = Vec::new();
     for _ in 0..runs {
-        let m = measure(&one, &out);
+        let m = measure(&one, &work, &out);
         let cpu = (m.user + m.sys).as_secs_f64();
         rate1.push(MESSAGES as f64 / cpu);
         user_share.push(m.user.as_secs_f64() / cpu);
         wall1.push(m.wall.as_secs_f64());
         floors.push(floor(&keys, &works, 1));
-        let m = measure(&two, &out);
+        let m = measure(&two, &work, &out);
         wall2.push(m.wall.as_secs_f64());
         cpu2.push((m.user + m.sys).as_secs_f64());
     }
