@@ -2,6 +2,7 @@
 //! batch: a question asked while the same question is in flight waits for that answer instead
 //! of sending its own.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -9,9 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::name::normalize;
 use super::{Answer, Dnssec, Failure, RecordType, Resolve, txt_strings};
 
-type Key = (String, RecordType);
-/// One cell per question: filled once, waited on by everyone who asks while it is in flight.
-type Cells<T> = Mutex<HashMap<Key, Arc<OnceLock<T>>>>;
+/// One cell per question, by type then normalised name (so a name already in normal form is
+/// looked up without building a key): filled once, waited on by everyone who asks while it is
+/// in flight.
+type Cells<T> = Mutex<HashMap<RecordType, HashMap<String, Arc<OnceLock<T>>>>>;
 
 /// The DNS seam the checks use: a backend behind a per-run cache shared by every thread.
 pub struct Dns {
@@ -21,10 +23,27 @@ pub struct Dns {
     queries: AtomicUsize,
 }
 
-/// The cell for `key`, created empty on first use; the map lock is held only for this.
-fn cell<T>(map: &Cells<T>, key: Key) -> Arc<OnceLock<T>> {
+/// `name` normalised ([`normalize`]), borrowed when it already is (the common case: names
+/// built by the checks are lower case without a trailing dot).
+fn normal(name: &str) -> Cow<'_, str> {
+    if name.ends_with('.') || name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(normalize(name))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// The cell for (`name`, `rtype`), created empty on first use; the map lock is held only for
+/// this.
+fn cell<T>(map: &Cells<T>, name: &str, rtype: RecordType) -> Arc<OnceLock<T>> {
     match map.lock() {
-        Ok(mut m) => m.entry(key).or_default().clone(),
+        Ok(mut m) => {
+            let names = m.entry(rtype).or_default();
+            if let Some(c) = names.get(name) {
+                return Arc::clone(c);
+            }
+            Arc::clone(names.entry(name.to_string()).or_default())
+        }
         // A poisoned map (a panicking thread) still answers, just without sharing.
         Err(_) => Arc::new(OnceLock::new()),
     }
@@ -41,31 +60,39 @@ impl Dns {
         }
     }
 
+    /// `f` of the cached answer, asked of the backend on first use.
+    fn with_answer<R>(&self, name: &str, rtype: RecordType, f: impl FnOnce(&Answer) -> R) -> R {
+        let name = normal(name);
+        let cell = cell(&self.plain, &name, rtype);
+        f(cell.get_or_init(|| {
+            self.queries.fetch_add(1, Ordering::Relaxed);
+            self.backend.query(&name, rtype)
+        }))
+    }
+
     /// One lookup, answered from the run's cache when the same question was asked before.
     pub fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        let key = (normalize(name), rtype);
-        let cell = cell(&self.plain, key.clone());
-        cell.get_or_init(|| {
-            self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query(&key.0, rtype)
-        })
-        .clone()
+        self.with_answer(name, rtype, Clone::clone)
     }
 
     /// A lookup with its DNSSEC status (cached apart: it may go to a validating resolver).
     pub fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        let key = (normalize(name), rtype);
-        let cell = cell(&self.validated, key.clone());
+        let name = normal(name);
+        let cell = cell(&self.validated, &name, rtype);
         cell.get_or_init(|| {
             self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query_dnssec(&key.0, rtype)
+            self.backend.query_dnssec(&name, rtype)
         })
         .clone()
     }
 
     /// TXT records as whole texts (strings of one record joined, RFC 7208 §3.3).
     pub fn txt(&self, name: &str) -> Result<Vec<Vec<u8>>, Failure> {
-        self.query(name, RecordType::Txt).map(|r| txt_strings(&r))
+        // From the cached records themselves: no copy of the records on the way.
+        self.with_answer(name, RecordType::Txt, |a| match a {
+            Ok(records) => Ok(txt_strings(records)),
+            Err(f) => Err(*f),
+        })
     }
 
     /// Whether independent questions should be asked concurrently (live DNS).

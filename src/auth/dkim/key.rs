@@ -1,5 +1,8 @@
 //! DKIM key records (RFC 6376 §3.6.1) and the signature check itself (ring).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use rsa::pkcs1::der::Decode;
 use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
@@ -119,6 +122,33 @@ impl KeyRecord {
             services: tags.get("s").map(list).unwrap_or_else(|| vec!["*".into()]),
         })
     }
+}
+
+/// Parsed key records by their TXT text. A batch asks for the same few keys for every
+/// message; parsing one (tag list, base64, DER) costs about as much as hashing a small body,
+/// and the result depends on the text alone. Bounded: past this many texts the memo starts
+/// over.
+const KEY_MEMO: usize = 256;
+
+type KeyMemo = HashMap<Vec<u8>, Result<KeyRecord, KeyError>>;
+
+/// [`KeyRecord::parse`] of a TXT record's text (lossy UTF-8), remembered for the process.
+pub fn parse_cached(txt: &[u8]) -> Result<KeyRecord, KeyError> {
+    static MEMO: OnceLock<Mutex<KeyMemo>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(m) = memo.lock()
+        && let Some(k) = m.get(txt)
+    {
+        return k.clone();
+    }
+    let parsed = KeyRecord::parse(&String::from_utf8_lossy(txt));
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= KEY_MEMO {
+            m.clear();
+        }
+        m.insert(txt.to_vec(), parsed.clone());
+    }
+    parsed
 }
 
 fn decode_key(key_type: KeyType, der: &[u8]) -> Result<PublicKey, KeyError> {

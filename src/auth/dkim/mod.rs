@@ -129,7 +129,7 @@ pub fn lookup_key(dns: &Dns, selector: &str, domain: &str) -> Result<KeyRecord, 
     let records = dns.txt(&name).map_err(KeyProblem::Dns)?;
     let mut first_error = None;
     for r in &records {
-        match KeyRecord::parse(&String::from_utf8_lossy(r)) {
+        match key::parse_cached(r) {
             Ok(k) => return Ok(k),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -303,9 +303,12 @@ pub fn verify_one(msg: &Message, field: &Field, dns: &Dns, at: u64, bodies: &Bod
     });
     report.domain = tags.get("d").map(|d| d.trim().to_ascii_lowercase());
     report.selector = tags.get("s").map(|s| s.trim().to_ascii_lowercase());
-    report.header_b = tags
-        .get("b")
-        .map(|b| crate::auth::tags::strip_ws(b).chars().take(8).collect());
+    report.header_b = tags.get("b").map(|b| {
+        b.chars()
+            .filter(|&c| !crate::auth::tags::is_wsp(c))
+            .take(8)
+            .collect()
+    });
     let Ok(params) = params else {
         return report;
     };
