@@ -37,6 +37,7 @@ pub use auth::dmarc::{DmarcReport, DmarcSpec};
 pub use auth::spf::{SpfReport, SpfRequest, TermTrace, TraceNode, evaluate as evaluate_spf};
 pub use common::{At, AuthResult, Clock, Dnssec};
 pub use message::input::{InputError, MAX_SIZE, SizeError, describe, parse_size, read_message};
+pub use message::mbox::count as mbox_messages;
 pub use message::{Author, AuthorProblem, MessageError};
 pub use path::authres::FieldReport;
 pub use path::trust::{TrustedMta, TrustedMtaError};

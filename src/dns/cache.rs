@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use super::name::normalize;
 use super::{Answer, Dnssec, Failure, RecordType, Resolve, txt_strings};
@@ -21,6 +22,8 @@ pub struct Dns {
     plain: Cells<Answer>,
     validated: Cells<(Answer, Dnssec)>,
     queries: AtomicUsize,
+    /// The run's deadline, once set: questions asked after it are not sent.
+    cutoff: OnceLock<Instant>,
 }
 
 /// `name` normalised ([`normalize`]), borrowed when it already is (the common case: names
@@ -57,6 +60,7 @@ impl Dns {
             plain: Mutex::new(HashMap::new()),
             validated: Mutex::new(HashMap::new()),
             queries: AtomicUsize::new(0),
+            cutoff: OnceLock::new(),
         }
     }
 
@@ -65,9 +69,51 @@ impl Dns {
         let name = normal(name);
         let cell = cell(&self.plain, &name, rtype);
         f(cell.get_or_init(|| {
+            if self.past_cutoff() {
+                return Err(Failure::Deadline);
+            }
             self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query(&name, rtype)
+            match self.cutoff.get() {
+                Some(by) => self.backend.query_by(&name, rtype, *by),
+                None => self.backend.query(&name, rtype),
+            }
         }))
+    }
+
+    /// A deadline for the whole run (`filter --deadline`): from `at` on, every lookup that
+    /// has no answer yet is [`Failure::Deadline`] (a temporary error), so the checks finish
+    /// with what arrived and decide whatever the missing answers could not change. Set once;
+    /// later calls are ignored. It holds for this cache only: a backend shared with other
+    /// caches keeps its own pace for them.
+    pub fn cut_off(&self, at: Instant) {
+        let _ = self.cutoff.set(at);
+    }
+
+    fn past_cutoff(&self) -> bool {
+        self.cutoff.get().is_some_and(|at| Instant::now() >= *at)
+    }
+
+    /// Lookups that ended at the deadline so far.
+    pub fn cut_short(&self) -> usize {
+        let count = |answers: Vec<Answer>| {
+            answers
+                .iter()
+                .filter(|a| matches!(a, Err(Failure::Deadline)))
+                .count()
+        };
+        let plain = self.plain.lock().map_or(Vec::new(), |m| {
+            m.values()
+                .flat_map(HashMap::values)
+                .filter_map(|c| c.get().cloned())
+                .collect()
+        });
+        let validated = self.validated.lock().map_or(Vec::new(), |m| {
+            m.values()
+                .flat_map(HashMap::values)
+                .filter_map(|c| c.get().map(|(a, _)| a.clone()))
+                .collect()
+        });
+        count(plain) + count(validated)
     }
 
     /// One lookup, answered from the run's cache when the same question was asked before.
@@ -80,8 +126,14 @@ impl Dns {
         let name = normal(name);
         let cell = cell(&self.validated, &name, rtype);
         cell.get_or_init(|| {
+            if self.past_cutoff() {
+                return (Err(Failure::Deadline), Dnssec::Indeterminate);
+            }
             self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query_dnssec(&name, rtype)
+            match self.cutoff.get() {
+                Some(by) => self.backend.query_dnssec_by(&name, rtype, *by),
+                None => self.backend.query_dnssec(&name, rtype),
+            }
         })
         .clone()
     }
