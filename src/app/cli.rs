@@ -41,6 +41,9 @@ pub enum Command {
     Filter(FilterArgs),
     /// Check many messages (mbox, Maildir, folders of .eml) in parallel
     Batch(BatchArgs),
+    /// In-line verification in Postfix/Sendmail over the milter protocol: our
+    /// Authentication-Results added, forged ones deleted, optional reject on DMARC
+    Milter(super::milter::MilterArgs),
     /// Write the man pages and shell completions generated from this definition
     #[command(hide = true)]
     GenerateDocs {

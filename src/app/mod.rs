@@ -4,6 +4,7 @@
 pub mod cli;
 mod docs;
 pub mod exit;
+mod milter;
 mod progress;
 mod settings;
 
@@ -38,6 +39,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Filter(args) => filter(&settings, args),
         Command::Batch(args) => batch(&settings, args),
         Command::Domain(args) => domain(&settings, args),
+        Command::Milter(args) => check_options(&settings, &[], None, None, None, false)
+            .and_then(|check| milter::run(&settings, args, check)),
         Command::GenerateDocs { .. } => Ok(code::PASS),
     };
     dns_notes(&settings);

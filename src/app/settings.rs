@@ -15,6 +15,8 @@ pub struct Settings {
     pub format: Format,
     pub color: bool,
     pub dns: std::sync::Arc<Dns>,
+    /// The backend behind `dns`, for a long run that renews its cache (`milter`).
+    pub backend: std::sync::Arc<dyn Resolve>,
     /// The evaluation time (`--at`), resolved once.
     pub clock: Clock,
     pub authserv_id: String,
@@ -93,13 +95,13 @@ impl Settings {
             .map(|s| parse_nameserver(s))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Usage)?;
-        let backend: Box<dyn Resolve> = if !g.dns_zone.is_empty() {
-            Box::new(Zone::from_files(&g.dns_zone)?)
+        let backend: std::sync::Arc<dyn Resolve> = if !g.dns_zone.is_empty() {
+            std::sync::Arc::new(Zone::from_files(&g.dns_zone)?)
         } else {
             let live = Box::new(Live::new(&nameservers, timeout, g.trust_anchor.clone())?);
             match &g.record_dns {
-                Some(path) => Box::new(Recording::new(live, path)?),
-                None => live,
+                Some(path) => std::sync::Arc::new(Recording::new(live, path)?),
+                None => std::sync::Arc::from(live as Box<dyn Resolve>),
             }
         };
         let at =
@@ -118,7 +120,8 @@ impl Settings {
         Ok(Settings {
             format: g.format,
             color: use_color(g.color),
-            dns: std::sync::Arc::new(Dns::new(backend)),
+            dns: std::sync::Arc::new(Dns::new(Box::new(backend.clone()))),
+            backend,
             clock,
             authserv_id: g.authserv_id.clone().unwrap_or_else(hostname),
             authserv_id_given: g.authserv_id.is_some(),

@@ -35,6 +35,7 @@ pub enum ExtraHeader {
 }
 
 /// What a `filter` run is asked to do (from the command line).
+#[derive(Clone)]
 pub struct FilterConfig {
     /// `--authserv-id`: the id our Authentication-Results field carries (existing fields
     /// claiming it are renamed).
@@ -155,12 +156,8 @@ pub fn run(
         "\n"
     };
     let (prefix, handling) = if buf.len() as u64 > cfg.max_size {
-        let clause = format!(
-            "none (not verified: the message is larger than {} bytes)",
-            cfg.max_size
-        );
         (
-            arh::header(&cfg.authserv_id, &[clause], eol),
+            arh::header(&cfg.authserv_id, &[oversized_clause(cfg.max_size)], eol),
             Handling::Oversized,
         )
     } else {
@@ -249,31 +246,43 @@ fn verify(dns: Arc<Dns>, cfg: &FilterConfig, buf: &[u8], eol: &str) -> (String, 
         });
     if spawned.is_err() {
         return (
-            fallback(cfg, eol, "none (not verified: internal error)"),
+            fallback(cfg, eol, INTERNAL_ERROR_CLAUSE),
             Handling::InternalError,
         );
     }
     match rx.recv_timeout(cfg.deadline) {
         Ok(Ok(report)) => (header_for(cfg, &report, eol), Handling::Verified),
         Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => (
-            fallback(cfg, eol, "none (not verified: internal error)"),
+            fallback(cfg, eol, INTERNAL_ERROR_CLAUSE),
             Handling::InternalError,
         ),
         Err(mpsc::RecvTimeoutError::Timeout) => (
-            fallback(
-                cfg,
-                eol,
-                &format!(
-                    "dmarc=temperror (deadline of {}s exceeded before a verdict)",
-                    cfg.deadline.as_secs_f64()
-                ),
-            ),
+            fallback(cfg, eol, &deadline_clause(cfg.deadline)),
             Handling::Deadline,
         ),
     }
 }
 
-fn fallback(cfg: &FilterConfig, eol: &str, clause: &str) -> String {
+// The clauses of a field written without a verdict; `milter` writes the same ones.
+
+/// The clause for a message larger than `--max-size`.
+pub(crate) fn oversized_clause(max_size: u64) -> String {
+    format!("none (not verified: the message is larger than {max_size} bytes)")
+}
+
+/// The clause for a check that failed inside (a panic).
+pub(crate) const INTERNAL_ERROR_CLAUSE: &str = "none (not verified: internal error)";
+
+/// The clause for a check still running at the deadline.
+pub(crate) fn deadline_clause(deadline: Duration) -> String {
+    format!(
+        "dmarc=temperror (deadline of {}s exceeded before a verdict)",
+        deadline.as_secs_f64()
+    )
+}
+
+/// A field without a verdict (oversized, deadline, internal error); shared with `milter`.
+pub(crate) fn fallback(cfg: &FilterConfig, eol: &str, clause: &str) -> String {
     arh::header(&cfg.authserv_id, &[clause.to_string()], eol)
 }
 
@@ -282,7 +291,8 @@ fn one_line(s: &str) -> String {
     arh::unstructured(s, 900)
 }
 
-fn header_for(cfg: &FilterConfig, report: &CheckReport, eol: &str) -> String {
+/// The fields `filter` prepends for a checked message; `milter` adds the same ones.
+pub(crate) fn header_for(cfg: &FilterConfig, report: &CheckReport, eol: &str) -> String {
     let mut out = arh::header(&cfg.authserv_id, &arh::clauses(report), eol);
     for extra in &cfg.extra {
         match extra {
@@ -397,8 +407,9 @@ fn authres_value(line: &[u8]) -> Option<&[u8]> {
         .then(|| &line[colon + 1..])
 }
 
-/// Whether an Authentication-Results value claims `ours` as its authserv-id.
-fn claims(value: &[u8], ours: &str) -> bool {
+/// Whether an Authentication-Results value claims `ours` as its authserv-id (`milter` deletes
+/// the fields this says are claims).
+pub(crate) fn claims(value: &[u8], ours: &str) -> bool {
     let text = String::from_utf8_lossy(value);
     let id = match authres::parse(&text, false) {
         Ok(p) => p.authserv_id,
