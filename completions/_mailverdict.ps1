@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('domain', 'domain', [CompletionResultType]::ParameterValue, 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Check many messages (mbox, Maildir, folders of .eml) in parallel')
+            [CompletionResult]::new('milter', 'milter', [CompletionResultType]::ParameterValue, 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions generated from this definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -182,6 +183,36 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mailverdict;milter' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Socket to listen on: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH (as in Postfix''s smtpd_milters and Sendmail''s INPUT_MAIL_FILTER)')
+            [CompletionResult]::new('--reject', '--reject', [CompletionResultType]::ParameterName, 'Act on the DMARC disposition: reject → 550 5.7.1 with the reason, quarantine → the milter quarantine action. Without it every message is accepted with our field')
+            [CompletionResult]::new('--on-temperror', '--on-temperror', [CompletionResultType]::ParameterName, 'When DNS fails (dmarc=temperror) or the deadline passes: accept with dmarc=temperror in the field, or answer 451 so the sender retries')
+            [CompletionResult]::new('--on-overload', '--on-overload', [CompletionResultType]::ParameterName, 'When the --memory budget is in use: accept unverified (with a field saying so), or 451')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Message bytes held in flight over all connections (e.g. 512M, 1G)')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Connections served at once; more wait in the listen queue')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds one message''s check may take; past it the field says dmarc=temperror')
+            [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9325)')
+            [CompletionResult]::new('--add-header', '--add-header', [CompletionResultType]::ParameterName, 'Extra fields to add besides Authentication-Results')
+            [CompletionResult]::new('--dmarc-spec', '--dmarc-spec', [CompletionResultType]::ParameterName, 'The DMARC rules to evaluate by')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds in-flight messages may take to finish after SIGTERM')
+            [CompletionResult]::new('--dns-cache', '--dns-cache', [CompletionResultType]::ParameterName, 'Seconds a DNS answer is reused before the cache is renewed')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)')
+            [CompletionResult]::new('--nameserver', '--nameserver', [CompletionResultType]::ParameterName, 'DNS resolver to use instead of the system''s (repeatable)')
+            [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'Answer every DNS query from these zone files, never the network (repeatable)')
+            [CompletionResult]::new('--trust-anchor', '--trust-anchor', [CompletionResultType]::ParameterName, 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root''s, for the validating lookups DANE needs')
+            [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
+            [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
+            [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra PEM trust anchors for HTTPS (MTA-STS policies)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mailverdict;generate-docs' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)')
@@ -207,6 +238,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('domain', 'domain', [CompletionResultType]::ParameterValue, 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Check many messages (mbox, Maildir, folders of .eml) in parallel')
+            [CompletionResult]::new('milter', 'milter', [CompletionResultType]::ParameterValue, 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions generated from this definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -227,6 +259,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             break
         }
         'mailverdict;help;batch' {
+            break
+        }
+        'mailverdict;help;milter' {
             break
         }
         'mailverdict;help;generate-docs' {

@@ -34,6 +34,9 @@ _mailverdict() {
             mailverdict,help)
                 cmd="mailverdict__subcmd__help"
                 ;;
+            mailverdict,milter)
+                cmd="mailverdict__subcmd__milter"
+                ;;
             mailverdict,spf)
                 cmd="mailverdict__subcmd__spf"
                 ;;
@@ -58,6 +61,9 @@ _mailverdict() {
             mailverdict__subcmd__help,help)
                 cmd="mailverdict__subcmd__help__subcmd__help"
                 ;;
+            mailverdict__subcmd__help,milter)
+                cmd="mailverdict__subcmd__help__subcmd__milter"
+                ;;
             mailverdict__subcmd__help,spf)
                 cmd="mailverdict__subcmd__help__subcmd__spf"
                 ;;
@@ -71,7 +77,7 @@ _mailverdict() {
 
     case "${cmd}" in
         mailverdict)
-            opts="-h -V --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help --version check trace spf domain filter batch generate-docs help"
+            opts="-h -V --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help --version check trace spf domain filter batch milter generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,7 +529,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__help)
-            opts="check trace spf domain filter batch generate-docs help"
+            opts="check trace spf domain filter batch milter generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +626,20 @@ _mailverdict() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailverdict__subcmd__help__subcmd__milter)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailverdict__subcmd__help__subcmd__spf)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -641,6 +661,120 @@ _mailverdict() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailverdict__subcmd__milter)
+            opts="-h --listen --reject --on-temperror --on-overload --memory --max-connections --deadline --metrics --add-header --dmarc-spec --grace --dns-cache --format --color --nameserver --dns-zone --trust-anchor --record-dns --timeout --at --authserv-id --trusted-mta --connect-to --ca-file --max-size --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reject)
+                    COMPREPLY=($(compgen -W "dmarc" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-temperror)
+                    COMPREPLY=($(compgen -W "accept tempfail" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-overload)
+                    COMPREPLY=($(compgen -W "accept tempfail" -- "${cur}"))
+                    return 0
+                    ;;
+                --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-header)
+                    COMPREPLY=($(compgen -W "verdict summary" -- "${cur}"))
+                    return 0
+                    ;;
+                --dmarc-spec)
+                    COMPREPLY=($(compgen -W "rfc9989 rfc7489" -- "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json arh" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authserv-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-mta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -49,6 +49,7 @@ complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "spf" -d 'On
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "milter" -d 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l dmarc-spec -d 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
@@ -188,6 +189,40 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l ca-fil
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l listen -d 'Socket to listen on: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH (as in Postfix\'s smtpd_milters and Sendmail\'s INPUT_MAIL_FILTER)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l reject -d 'Act on the DMARC disposition: reject → 550 5.7.1 with the reason, quarantine → the milter quarantine action. Without it every message is accepted with our field' -r -f -a "dmarc\t'The DMARC disposition: reject → 550 5.7.1, quarantine → the milter quarantine action (`t=y`, `pct=` and the spec in force count)'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l on-temperror -d 'When DNS fails (dmarc=temperror) or the deadline passes: accept with dmarc=temperror in the field, or answer 451 so the sender retries' -r -f -a "accept\t'Accept it, with a field that says why it has no verdict'
+tempfail\t'Answer 451 so the sender retries'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l on-overload -d 'When the --memory budget is in use: accept unverified (with a field saying so), or 451' -r -f -a "accept\t'Accept it, with a field that says why it has no verdict'
+tempfail\t'Answer 451 so the sender retries'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l memory -d 'Message bytes held in flight over all connections (e.g. 512M, 1G)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l max-connections -d 'Connections served at once; more wait in the listen queue' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l deadline -d 'Seconds one message\'s check may take; past it the field says dmarc=temperror' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l metrics -d 'Serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9325)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l add-header -d 'Extra fields to add besides Authentication-Results' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
+summary\t'X-Mailverdict-Summary: the one-line summary'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l dmarc-spec -d 'The DMARC rules to evaluate by' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
+rfc7489\t'RFC 7489 (2015), the older informational rules'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l grace -d 'Seconds in-flight messages may take to finish after SIGTERM' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l dns-cache -d 'Seconds a DNS answer is reused before the cache is renewed' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l format -d 'Output format' -r -f -a "human\t'Human report with colour'
+json\t'One JSON document'
+arh\t'One RFC 8601 Authentication-Results header'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l color -d 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l timeout -d 'Seconds to wait for each DNS query' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l connect-to -d 'Reach HOST:PORT at ADDR:PORT instead (like curl), for HTTPS (repeatable)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l format -d 'Output format' -r -f -a "human\t'Human report with colour'
 json\t'One JSON document'
 arh\t'One RFC 8601 Authentication-Results header'"
@@ -206,11 +241,12 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l ca-file -d 'Extra PEM trust anchors for HTTPS (MTA-STS policies)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "milter" -d 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions generated from this definition'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -39,6 +39,15 @@ impl From<OnFailureArg> for OnFailure {
 
 /// `milter` options.
 #[derive(Debug, Args)]
+#[command(
+    after_long_help = "Postfix (main.cf):\n  smtpd_milters = inet:127.0.0.1:8891\n  \
+non_smtpd_milters = $smtpd_milters\n  milter_default_action = accept\n  milter_protocol = 6\n\n\
+Sendmail (sendmail.mc):\n  INPUT_MAIL_FILTER(`mailverdict', `S=inet:8891@127.0.0.1, T=S:10s;R:10s;E:30s')\n\n\
+Every message gets one Authentication-Results field (the text `filter` writes) at the top; \
+fields that claim our authserv-id are deleted (RFC 8601 section 5). The authserv-id is \
+--authserv-id, else the MTA's {j} macro. One line per message goes to stderr. SIGTERM stops \
+accepting, finishes the messages in flight (up to --grace) and exits 0."
+)]
 pub struct MilterArgs {
     /// Socket to listen on: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH (as in Postfix's
     /// smtpd_milters and Sendmail's INPUT_MAIL_FILTER).
