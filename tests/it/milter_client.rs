@@ -63,6 +63,13 @@ impl MtaSide {
         self.expect_continue()
     }
 
+    /// The next message's MAIL FROM on the same connection.
+    pub fn mail(&mut self, from: &str, qid: &str) -> std::io::Result<()> {
+        self.send(b'D', format!("Mi\0{qid}\0").as_bytes())?;
+        self.send(b'M', format!("<{from}>\0").as_bytes())?;
+        self.expect_continue()
+    }
+
     /// Header fields (value with its leading space), end of header, body (no replies).
     pub fn content(&mut self, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<()> {
         for (name, value) in headers {

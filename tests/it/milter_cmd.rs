@@ -304,8 +304,13 @@ fn sigterm_finishes_the_message_in_flight_and_refuses_new_ones() {
     let zone = write_file(&dir, "zone.db", ZONE.as_bytes());
     let mut milter = Milter::start(&["--dns-zone", &zone, "--at", AT]);
     let mut mta = MtaSide::connect(milter.port).expect("connects");
-    mta.envelope("192.0.2.10", "mail.example.com", "b@example.com", "QTERM")
+    mta.envelope("192.0.2.10", "mail.example.com", "b@example.com", "QFIRST")
         .expect("envelope");
+    mta.content(&[("From", " a@example.com")], b"one\r\n")
+        .expect("content");
+    mta.end().expect("first message");
+    // The second message on the same connection is in flight when SIGTERM comes.
+    mta.mail("b@example.com", "QTERM").expect("mail");
     mta.content(&[("From", " a@example.com")], b"")
         .expect("header");
     let _ = std::process::Command::new("kill")
