@@ -37,6 +37,7 @@ pub use auth::dmarc::{DmarcReport, DmarcSpec};
 pub use auth::spf::{SpfReport, SpfRequest, TermTrace, TraceNode, evaluate as evaluate_spf};
 pub use common::{At, AuthResult, Clock, Dnssec};
 pub use message::input::{InputError, MAX_SIZE, SizeError, describe, parse_size, read_message};
+pub use message::mbox::count as mbox_messages;
 pub use message::{Author, AuthorProblem, MessageError};
 pub use path::authres::FieldReport;
 pub use path::trust::{TrustedMta, TrustedMtaError};
@@ -50,8 +51,7 @@ pub use pipeline::filter::{
     run_stdio as filter_stdio,
 };
 pub use pipeline::milter::{
-    DnsSource, Listen, ListenError, Log as MilterLog, MilterConfig, MilterError, OnFailure,
-    serve as milter,
+    Listen, ListenError, Log as MilterLog, MilterConfig, MilterError, OnFailure, serve as milter,
 };
 pub use pipeline::stage::CheckOptions;
 pub use pipeline::trace::trace_message;

@@ -20,12 +20,25 @@ pub mod code {
 /// Errors that end a run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A bad option or option value (the app's own words).
-    #[error("{0}")]
-    Usage(String),
+    /// A bad option value.
+    #[error(transparent)]
+    Option(#[from] super::settings::OptionError),
     /// The message could not be had.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// `check`/`trace` were given an mbox of several messages.
+    #[error(
+        "{what} is an mbox of several messages, and {command} reads one; check each with \
+         `mailverdict batch {file}`"
+    )]
+    Mbox {
+        /// The input's name.
+        what: String,
+        /// The command that refused it.
+        command: &'static str,
+        /// What to pass to batch.
+        file: String,
+    },
     /// Writing output failed.
     #[error("I/O error: {what}: {source}")]
     Io {
@@ -43,13 +56,19 @@ impl Error {
     /// The exit code of a run that ended with this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => code::USAGE,
+            Error::Option(_) => code::USAGE,
             Error::Input(InputError::NotAMessage { .. } | InputError::TooLarge { .. }) => {
                 code::NOT_A_MESSAGE
             }
             Error::Input(InputError::CannotOpen { .. }) => code::CANNOT_OPEN,
+            Error::Mbox { .. } => code::NOT_A_MESSAGE,
             Error::Input(InputError::Read { .. }) | Error::Io { .. } => code::IO,
-            Error::Dns(DnsSetupError::ZoneRead { .. }) => code::CANNOT_OPEN,
+            Error::Dns(DnsSetupError::ZoneRead { .. } | DnsSetupError::AnchorRead { .. }) => {
+                code::CANNOT_OPEN
+            }
+            Error::Dns(DnsSetupError::AnchorSyntax { .. } | DnsSetupError::Anchor { .. }) => {
+                code::USAGE
+            }
             Error::Dns(DnsSetupError::ZoneSyntax { .. }) => code::USAGE,
             Error::Dns(DnsSetupError::RecordCreate { .. }) => code::IO,
             Error::Dns(DnsSetupError::Resolver(_)) => code::TEMPFAIL,

@@ -2,35 +2,29 @@
 //! and `main.rs` write to the terminal.
 
 pub mod cli;
-mod docs;
 pub mod exit;
 mod milter;
 mod progress;
 mod settings;
 
 use std::io::Write;
-use std::net::IpAddr;
 
 use mailverdict::report::{arh, human, json};
 use mailverdict::{
-    AuditOptions, BatchConfig, CheckOptions, ConnectTo, FilterConfig, HttpsClient, InputError,
-    ProbeSettings, Shard, SpfDocument, SpfRequest,
+    AuditOptions, BatchConfig, CheckOptions, FilterConfig, HttpsClient, InputError, ProbeSettings,
+    Shard, SpfDocument, SpfRequest,
 };
 
-use cli::{BatchArgs, CheckArgs, Cli, Command, DomainArgs, FilterArgs, Format, SpfArgs, TraceArgs};
+use cli::{
+    BatchArgs, CheckArgs, Cli, Command, DomainArgs, FilterArgs, Format, ReportFormat, SpfArgs,
+    TraceArgs,
+};
 use exit::{Error, code};
-use settings::Settings;
+use settings::{OptionError, PathTrust, Settings};
 
 /// Run one command; the result is the process exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
-    if let Command::GenerateDocs { dir } = &cli.command {
-        docs::write_all(dir).map_err(|source| Error::Io {
-            what: format!("writing docs into {}", dir.display()),
-            source,
-        })?;
-        return Ok(code::PASS);
-    }
-    let settings = Settings::from_args(&cli.global)?;
+    let settings = Settings::from_args(&cli.global, &cli.command)?;
     mailverdict::report::style::init(settings.color);
     let outcome = match cli.command {
         Command::Check(args) => check(&settings, args),
@@ -39,9 +33,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Filter(args) => filter(&settings, args),
         Command::Batch(args) => batch(&settings, args),
         Command::Domain(args) => domain(&settings, args),
-        Command::Milter(args) => check_options(&settings, &[], None, None, None, false)
-            .and_then(|check| milter::run(&settings, args, check)),
-        Command::GenerateDocs { .. } => Ok(code::PASS),
+        Command::Milter(args) => milter::run(&settings, args),
     };
     dns_notes(&settings);
     outcome
@@ -68,11 +60,33 @@ fn emit(text: &str) -> Result<(), Error> {
     }
 }
 
-fn parse_ip(s: &str, option: &str) -> Result<IpAddr, Error> {
-    s.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .map_err(|_| Error::Usage(format!("{option} {s:?} is not an IP address")))
+/// Read the one message `check` and `trace` take: with a hint when it comes from a terminal
+/// (the program would otherwise seem to hang), and refusing an mbox of several messages.
+fn one_message(
+    file: Option<&std::path::Path>,
+    max_size: u64,
+    command: &'static str,
+) -> Result<Vec<u8>, Error> {
+    use std::io::IsTerminal;
+    let from_stdin = file.is_none_or(|f| f.as_os_str() == "-");
+    if from_stdin && std::io::stdin().is_terminal() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "mailverdict: reading a message from standard input (end it with Ctrl-D), or give \
+             a FILE: mailverdict {command} message.eml"
+        );
+    }
+    let input = mailverdict::read_message(file, max_size)?;
+    if mailverdict::mbox_messages(&input, 2) > 1 {
+        return Err(Error::Mbox {
+            what: mailverdict::describe(file),
+            command,
+            file: file
+                .filter(|_| !from_stdin)
+                .map_or_else(|| "FILE".to_string(), |f| f.display().to_string()),
+        });
+    }
+    Ok(input)
 }
 
 fn not_a_message(path: Option<&std::path::Path>, why: mailverdict::MessageError) -> Error {
@@ -82,111 +96,109 @@ fn not_a_message(path: Option<&std::path::Path>, why: mailverdict::MessageError)
     })
 }
 
-fn check_options(
-    settings: &Settings,
+pub(crate) fn check_options(
+    trust: &PathTrust,
+    clock: mailverdict::Clock,
     dnsbl: &[String],
-    ip: Option<&str>,
-    helo: Option<String>,
-    mail_from: Option<String>,
     transport: bool,
-) -> Result<CheckOptions, Error> {
-    Ok(CheckOptions {
-        ip: ip.map(|s| parse_ip(s, "--ip")).transpose()?,
-        helo,
-        mail_from,
-        trusted: settings.trusted.clone(),
-        clock: settings.clock,
-        receiver: settings.authserv_id.clone(),
-        authserv_id: settings
-            .authserv_id_given
-            .then(|| settings.authserv_id.clone()),
+) -> CheckOptions {
+    CheckOptions {
+        ip: None,
+        helo: None,
+        mail_from: None,
+        trusted: trust.trusted.clone(),
+        clock,
+        receiver: trust.authserv_id.clone(),
+        authserv_id: trust.authserv_id_given.then(|| trust.authserv_id.clone()),
         dnsbl: dnsbl.to_vec(),
         transport,
         dmarc_spec: mailverdict::DmarcSpec::default(),
-    })
+    }
 }
 
 fn check(settings: &Settings, args: CheckArgs) -> Result<i32, Error> {
-    let input = mailverdict::read_message(args.file.as_deref(), settings.max_size)?;
-    let mut opts = check_options(
-        settings,
-        &args.dnsbl,
-        args.ip.as_deref(),
-        args.helo,
-        args.mail_from,
-        true,
+    let trust = settings::trust(&args.trust)?;
+    let opts = CheckOptions {
+        ip: args
+            .ip
+            .as_deref()
+            .map(|s| settings::parse_ip(s, "--ip"))
+            .transpose()?,
+        helo: args.helo,
+        mail_from: args.mail_from,
+        dmarc_spec: args.dmarc.dmarc_spec.into(),
+        ..check_options(&trust, settings::clock(&args.at)?, &args.dnsbl.dnsbl, true)
+    };
+    let input = one_message(
+        args.file.as_deref(),
+        settings::max_size(&args.input)?,
+        "check",
     )?;
-    opts.dmarc_spec = args.dmarc_spec.into();
     let report = mailverdict::check_message(&input, &settings.dns, &opts)
         .map_err(|e| not_a_message(args.file.as_deref(), e))?;
-    let text = match settings.format {
+    let text = match args.output.format {
         Format::Human => human::check(&report),
         Format::Json => json::render(&report),
-        Format::Arh => arh::header(&settings.authserv_id, &arh::clauses(&report), "\n"),
+        Format::Arh => arh::header(&trust.authserv_id, &arh::clauses(&report), "\n"),
     };
     emit(&text)?;
     Ok(exit::verdict(report.verdict.result))
 }
 
 fn trace(settings: &Settings, args: &TraceArgs) -> Result<i32, Error> {
-    if settings.format == Format::Arh {
-        return Err(Error::Usage(
-            "trace has no Authentication-Results form; use --format human or json".into(),
-        ));
-    }
-    let input = mailverdict::read_message(args.file.as_deref(), settings.max_size)?;
-    let opts = check_options(settings, &args.dnsbl, None, None, None, true)?;
+    let trust = settings::trust(&args.trust)?;
+    let opts = check_options(&trust, settings::clock(&args.at)?, &args.dnsbl.dnsbl, true);
+    let input = one_message(
+        args.file.as_deref(),
+        settings::max_size(&args.input)?,
+        "trace",
+    )?;
     let report = mailverdict::trace_message(&input, &settings.dns, &opts)
         .map_err(|e| not_a_message(args.file.as_deref(), e))?;
-    let text = match settings.format {
-        Format::Json => json::render(&report),
-        _ => human::trace(&report),
+    let text = match args.output.format {
+        ReportFormat::Json => json::render(&report),
+        ReportFormat::Human => human::trace(&report),
     };
     emit(&text)?;
     Ok(code::PASS)
 }
 
 fn spf(settings: &Settings, args: SpfArgs) -> Result<i32, Error> {
-    let ip = parse_ip(&args.ip, "--ip")?;
+    let ip = settings::parse_ip(&args.ip, "--ip")?;
+    let authserv_id = settings::authserv_id(args.authserv_id.as_deref());
     let req = SpfRequest {
         ip,
         mail_from: args.mail_from.unwrap_or_default(),
         helo: args.helo,
         helo_scope: args.helo_scope,
         domain: args.domain,
-        now: settings.clock.time(),
-        receiver: settings.authserv_id.clone(),
+        now: settings::clock(&args.at)?.time(),
+        receiver: authserv_id.clone(),
     };
     if req.mail_from.is_empty() && req.helo.is_empty() && req.domain.is_none() {
-        return Err(Error::Usage(
-            "spf needs --mail-from, --domain or --helo".into(),
-        ));
+        return Err(OptionError::SpfIdentity.into());
     }
     let spf = mailverdict::evaluate_spf(&settings.dns, &req);
-    let text = match settings.format {
+    let text = match args.output.format {
         Format::Human => human::spf(&spf),
         Format::Json => json::render(&SpfDocument::new(&spf)),
-        Format::Arh => arh::header(&settings.authserv_id, &[arh::spf_clause(&spf)], "\n"),
+        Format::Arh => arh::header(&authserv_id, &[arh::spf_clause(&spf)], "\n"),
     };
     emit(&text)?;
     Ok(exit::spf(spf.result))
 }
 
 fn filter(settings: &Settings, args: FilterArgs) -> Result<i32, Error> {
-    if !(args.deadline.is_finite() && args.deadline > 0.0 && args.deadline <= 3600.0) {
-        return Err(Error::Usage(format!(
-            "--deadline {}: expected seconds between 0 and 3600",
-            args.deadline
-        )));
-    }
+    let deadline = settings::deadline(args.deadline)?;
+    let trust = settings::trust(&args.trust)?;
     let cfg = FilterConfig {
-        authserv_id: settings.authserv_id.clone(),
-        deadline: std::time::Duration::from_secs_f64(args.deadline),
-        max_size: settings.max_size,
+        authserv_id: trust.authserv_id.clone(),
+        deadline,
+        max_size: settings::max_size(&args.input)?,
         extra: args.add_header.into_iter().map(Into::into).collect(),
         check: CheckOptions {
-            dmarc_spec: args.dmarc_spec.into(),
-            ..check_options(settings, &[], None, None, None, args.transport)?
+            dmarc_spec: args.dmarc.dmarc_spec.into(),
+            ..check_options(&trust, settings::clock(&args.at)?, &[], args.transport)
         },
     };
     let outcome = mailverdict::filter_stdio(settings.dns.clone(), &cfg);
@@ -194,29 +206,21 @@ fn filter(settings: &Settings, args: FilterArgs) -> Result<i32, Error> {
 }
 
 fn domain(settings: &Settings, args: DomainArgs) -> Result<i32, Error> {
-    if settings.format == Format::Arh {
-        return Err(Error::Usage(
-            "domain has no Authentication-Results form; use --format human or json".into(),
-        ));
-    }
-    let connect_to = settings
-        .connect_to
-        .iter()
-        .map(|c| ConnectTo::parse(c).map_err(|e| Error::Usage(format!("--connect-to {c}: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let connect_to = settings::connect_to(&args.https)?;
+    let clock = settings::clock(&args.at)?;
     let probe = args.probe.then(|| ProbeSettings {
         connect_to: connect_to.clone(),
-        ca_file: settings.ca_file.clone(),
+        ca_file: args.https.ca_file.clone(),
         timeout: settings.timeout,
         // Certificate expiry is judged at --at when given.
-        now: settings.clock.time_signed(),
+        now: clock.time_signed(),
     });
     let https = if args.no_https {
         None
     } else {
         Some(
-            HttpsClient::new(settings.ca_file.as_deref(), connect_to, settings.timeout)
-                .map_err(|e| Error::Usage(e.to_string()))?,
+            HttpsClient::new(args.https.ca_file.as_deref(), connect_to, settings.timeout)
+                .map_err(|e| OptionError::Https(Box::new(e)))?,
         )
     };
     let opts = AuditOptions {
@@ -226,54 +230,91 @@ fn domain(settings: &Settings, args: DomainArgs) -> Result<i32, Error> {
         probe,
     };
     let report = mailverdict::audit(&settings.dns, &args.domains, &opts);
-    let text = match settings.format {
-        Format::Json => json::render(&report),
-        _ => human::domain(&report),
+    let text = match args.output.format {
+        ReportFormat::Json => json::render(&report),
+        ReportFormat::Human => human::domain(&report),
     };
     emit(&text)?;
     Ok(exit::domain(&report, args.strict))
 }
 
-fn batch(settings: &Settings, args: BatchArgs) -> Result<i32, Error> {
+/// `batch -`: the paths on standard input, one a line, or NUL-separated with `-0` (names may
+/// then hold newlines and any octet).
+fn path_list(null: bool) -> Result<Vec<std::path::PathBuf>, Error> {
     use std::io::BufRead;
+    let read_error = |source| Error::Io {
+        what: "reading paths from standard input".into(),
+        source,
+    };
+    let mut paths = Vec::new();
+    let stdin = std::io::stdin().lock();
+    if null {
+        for name in stdin.split(b'\0') {
+            let name = name.map_err(read_error)?;
+            if !name.is_empty() {
+                paths.push(path_from_bytes(name));
+            }
+        }
+    } else {
+        for line in stdin.lines() {
+            let line = line.map_err(read_error)?;
+            if !line.trim().is_empty() {
+                paths.push(std::path::PathBuf::from(line.trim_end()));
+            }
+        }
+    }
+    Ok(paths)
+}
+
+#[cfg(unix)]
+fn path_from_bytes(name: Vec<u8>) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    std::path::PathBuf::from(std::ffi::OsString::from_vec(name))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(name: Vec<u8>) -> std::path::PathBuf {
+    std::path::PathBuf::from(String::from_utf8_lossy(&name).into_owned())
+}
+
+fn batch(settings: &Settings, args: BatchArgs) -> Result<i32, Error> {
     let shard = args
         .shard
         .as_deref()
-        .map(Shard::parse)
-        .transpose()
-        .map_err(|e| Error::Usage(format!("--shard {e}")))?;
+        .map(|s| {
+            Shard::parse(s).map_err(|e| OptionError::Shard {
+                value: s.to_string(),
+                source: Box::new(e),
+            })
+        })
+        .transpose()?;
+    let jobs = settings::jobs(args.jobs)?;
+    let trust = settings::trust(&args.trust)?;
+    let check = CheckOptions {
+        dmarc_spec: args.dmarc.dmarc_spec.into(),
+        ..check_options(
+            &trust,
+            settings::clock(&args.at)?,
+            &args.dnsbl.dnsbl,
+            args.transport,
+        )
+    };
+    let max_size = settings::max_size(&args.input)?;
     let mut paths = Vec::new();
     for p in args.paths {
         if p.as_os_str() == "-" {
-            for line in std::io::stdin().lock().lines() {
-                let line = line.map_err(|source| Error::Io {
-                    what: "reading paths from standard input".into(),
-                    source,
-                })?;
-                if !line.trim().is_empty() {
-                    paths.push(std::path::PathBuf::from(line.trim_end()));
-                }
-            }
+            paths.extend(path_list(args.null)?);
         } else {
             paths.push(p);
         }
     }
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    if jobs == 0 {
-        return Err(Error::Usage("--jobs must be at least 1".into()));
-    }
-    let human = settings.format != Format::Json;
+    let human = args.output.format == ReportFormat::Human;
     let cfg = BatchConfig {
         paths,
         jobs,
         shard,
-        max_size: settings.max_size,
-        check: CheckOptions {
-            dmarc_spec: args.dmarc_spec.into(),
-            ..check_options(settings, &args.dnsbl, None, None, None, args.transport)?
-        },
+        max_size,
+        check,
         human,
     };
     progress::catch_interrupt();

@@ -20,8 +20,16 @@ impl Progress {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos} messages checked ({per_sec}, {elapsed})",
+                    "{spinner} {pos} messages checked ({rate}, {elapsed})",
                 )
+                .map(|style| {
+                    style.with_key(
+                        "rate",
+                        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = w.write_str(&mailverdict::report::human::rate(state.per_sec()));
+                        },
+                    )
+                })
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             pb

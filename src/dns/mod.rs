@@ -4,6 +4,7 @@
 //! Failures stay distinct all the way up: NXDOMAIN and NODATA are answers (an SPF "void
 //! lookup", a DMARC "no record"), SERVFAIL / timeout / REFUSED are temporary errors.
 
+pub(crate) mod anchor;
 mod cache;
 pub(crate) mod live;
 pub(crate) mod name;
@@ -52,6 +53,23 @@ pub trait Resolve: Send + Sync {
     fn notes(&self) -> Vec<DnsNote> {
         Vec::new()
     }
+
+    /// [`Resolve::query`], answered no later than `by` (the run's deadline): a backend that
+    /// waits on the network ends the query then with [`Failure::Deadline`]. Per question, so
+    /// one backend can serve runs with different deadlines; one that answers at once ignores it.
+    fn query_by(&self, name: &str, rtype: RecordType, _by: std::time::Instant) -> Answer {
+        self.query(name, rtype)
+    }
+
+    /// [`Resolve::query_dnssec`], answered no later than `by`.
+    fn query_dnssec_by(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        _by: std::time::Instant,
+    ) -> (Answer, Dnssec) {
+        self.query_dnssec(name, rtype)
+    }
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
@@ -71,11 +89,50 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
     fn notes(&self) -> Vec<DnsNote> {
         (**self).notes()
     }
+
+    fn query_by(&self, name: &str, rtype: RecordType, by: std::time::Instant) -> Answer {
+        (**self).query_by(name, rtype, by)
+    }
+
+    fn query_dnssec_by(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: std::time::Instant,
+    ) -> (Answer, Dnssec) {
+        (**self).query_dnssec_by(name, rtype, by)
+    }
 }
 
 /// Errors that stop the DNS seam from being set up at all (bad zone file, resolver config).
 #[derive(Debug, thiserror::Error)]
 pub enum DnsSetupError {
+    /// The `--trust-anchor` file could not be read.
+    #[error("cannot read --trust-anchor {path}: {source}")]
+    AnchorRead {
+        /// The file as given on the command line.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The `--trust-anchor` file is not a valid zone file.
+    #[error("--trust-anchor {path}, line {line}: {error}")]
+    AnchorSyntax {
+        /// The file as given on the command line.
+        path: String,
+        /// The 1-based line of the error.
+        line: usize,
+        /// What is wrong on that line.
+        error: zone::ZoneErrorKind,
+    },
+    /// The `--trust-anchor` file holds no usable DNSKEY record.
+    #[error("--trust-anchor {path}: {error}")]
+    Anchor {
+        /// The file as given on the command line.
+        path: String,
+        /// Why not.
+        error: anchor::AnchorError,
+    },
     /// A `--dns-zone` file could not be read.
     #[error("cannot read zone file {path}: {source}")]
     ZoneRead {
@@ -110,14 +167,6 @@ pub enum DnsSetupError {
 /// Why the live backend could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolverError {
-    /// `--trust-anchor` is unreadable or not DNSKEY records.
-    #[error("cannot use --trust-anchor {path}: {source}")]
-    TrustAnchor {
-        /// The `--trust-anchor` file as given.
-        path: String,
-        /// Why it could not be read or used.
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
     /// `/etc/resolv.conf` (or the platform's configuration) could not be read.
     #[error("cannot read the system resolver configuration: {0}")]
     SystemConfig(Box<dyn std::error::Error + Send + Sync>),
@@ -132,6 +181,7 @@ impl fmt::Display for Failure {
         f.write_str(match self {
             Failure::Unanswered => "resolver did not answer (query not sent)",
             Failure::NotRecorded => "not in the recording (replayed --record-dns file)",
+            Failure::Deadline => "not answered before the deadline",
             other => other.word(),
         })
     }
@@ -151,7 +201,7 @@ impl Failure {
             Failure::NxDomain => "NXDOMAIN",
             Failure::NoData => "NODATA",
             Failure::ServFail | Failure::NotRecorded => "SERVFAIL",
-            Failure::Timeout | Failure::Unanswered => "TIMEOUT",
+            Failure::Timeout | Failure::Unanswered | Failure::Deadline => "TIMEOUT",
             Failure::Refused => "REFUSED",
         }
     }

@@ -52,6 +52,9 @@ impl RecordType {
             "SOA" => RecordType::Soa,
             "CAA" => RecordType::Caa,
             "ANY" => RecordType::Any,
+            // Kept as other types; named so that --trust-anchor files read (dns/anchor.rs).
+            "DS" => RecordType::Other(43),
+            "DNSKEY" => RecordType::Other(48),
             other => {
                 let n = other.strip_prefix("TYPE")?.parse().ok()?;
                 RecordType::Other(n)
@@ -136,6 +139,9 @@ pub enum Failure {
     Unanswered,
     /// Replaying a `--record-dns` recording that never saw this name.
     NotRecorded,
+    /// Not answered before the run's deadline (`filter --deadline`): asked too late, or cut
+    /// short while in flight. Not a fault of the resolver.
+    Deadline,
 }
 
 /// The data of one resource record, by type.

@@ -386,6 +386,25 @@ pub fn mbox(
     finish(current.take(), &mut index, emit)
 }
 
+/// How many messages `data` holds read as an mbox, counting no further than `at_most`: `check`
+/// refuses an mbox of several messages instead of silently checking the first.
+pub fn count(data: &[u8], at_most: usize) -> usize {
+    if !data.starts_with(b"From ") {
+        return 1;
+    }
+    let mut n = 0;
+    mbox(
+        Path::new("-"),
+        std::io::Cursor::new(data),
+        u64::MAX,
+        &mut |_| {
+            n += 1;
+            n < at_most
+        },
+    );
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +421,15 @@ mod tests {
             },
         );
         out
+    }
+
+    #[test]
+    fn count_stops_early() {
+        let two = b"From a@b Mon Jan 1 00:00:00 2024\nSubject: 1\n\nhi\n\nFrom c@d Mon Jan 1 00:00:00 2024\nSubject: 2\n\nbye\n";
+        assert_eq!(count(two, 5), 2);
+        assert_eq!(count(two, 1), 1);
+        assert_eq!(count(&two[..40], 5), 1);
+        assert_eq!(count(b"Subject: x\n\nFrom here\n", 5), 1);
     }
 
     #[test]

@@ -67,6 +67,11 @@ impl Zone {
         parse::add_text(self, text)
     }
 
+    /// Every record held, in no particular order (`--trust-anchor` files read their keys).
+    pub(crate) fn records(&self) -> impl Iterator<Item = &Record> + '_ {
+        self.records.values().flatten()
+    }
+
     /// Whether a `--record-dns` file was loaded (absent names are then "not in the recording").
     pub fn is_recording(&self) -> bool {
         self.recording

@@ -12,14 +12,14 @@ mod verify;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::dns::Dns;
+use crate::dns::Resolve;
 use crate::pipeline::filter::FilterConfig;
 pub use verify::OnFailure;
 
@@ -106,60 +106,6 @@ pub struct MilterConfig {
     pub grace: Duration,
 }
 
-/// The DNS cache a milter uses. A long-running milter must not keep every answer forever (nor
-/// past its TTL by much): the cache is replaced by a fresh one built by `make` once `every`
-/// has passed, while checks still running keep the one they started with.
-pub struct DnsSource {
-    current: Mutex<(Instant, Arc<Dns>)>,
-    every: Duration,
-    make: Option<Box<dyn Fn() -> Option<Arc<Dns>> + Send + Sync>>,
-}
-
-impl DnsSource {
-    /// One cache for the whole run (zone replay, tests).
-    pub fn fixed(dns: Arc<Dns>) -> DnsSource {
-        DnsSource {
-            current: Mutex::new((Instant::now(), dns)),
-            every: Duration::MAX,
-            make: None,
-        }
-    }
-
-    /// A cache replaced every `every` by `make` (kept when `make` fails).
-    pub fn refreshing(
-        first: Arc<Dns>,
-        every: Duration,
-        make: Box<dyn Fn() -> Option<Arc<Dns>> + Send + Sync>,
-    ) -> DnsSource {
-        DnsSource {
-            current: Mutex::new((Instant::now(), first)),
-            every,
-            make: Some(make),
-        }
-    }
-
-    /// The cache to use now (called on a blocking thread: building a new one may take time).
-    fn current(&self) -> Arc<Dns> {
-        let Ok(mut cur) = self.current.lock() else {
-            return self.fallback();
-        };
-        if cur.0.elapsed() >= self.every
-            && let Some(fresh) = self.make.as_ref().and_then(|m| m())
-        {
-            *cur = (Instant::now(), fresh);
-        }
-        cur.1.clone()
-    }
-
-    /// A poisoned lock (a panic while rebuilding): build one without the lock, or none.
-    fn fallback(&self) -> Arc<Dns> {
-        self.make
-            .as_ref()
-            .and_then(|m| m())
-            .unwrap_or_else(|| Arc::new(Dns::new(Box::new(crate::dns::Zone::default()))))
-    }
-}
-
 /// The sink of the one-line log per message (the application writes it to stderr).
 pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -187,7 +133,8 @@ pub(crate) struct Shared {
     filter: Arc<FilterConfig>,
     authserv_id_given: bool,
     policies: verify::Policies,
-    dns: Arc<DnsSource>,
+    /// The DNS backend; each message gets its own cache (and deadline) in front of it.
+    backend: Arc<dyn Resolve>,
     budget: Arc<budget::Budget>,
     metrics: Arc<metrics::Metrics>,
     log: Log,
@@ -229,7 +176,7 @@ async fn bind(listen: &Listen) -> Result<Listener, MilterError> {
 
 /// Run the milter until SIGTERM or SIGINT: then stop accepting, let in-flight messages finish
 /// (up to `grace`), and return.
-pub fn serve(cfg: MilterConfig, dns: DnsSource, log: Log) -> Result<(), MilterError> {
+pub fn serve(cfg: MilterConfig, backend: Arc<dyn Resolve>, log: Log) -> Result<(), MilterError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Checks run on blocking threads; one per connection, and those outliving their
@@ -238,10 +185,14 @@ pub fn serve(cfg: MilterConfig, dns: DnsSource, log: Log) -> Result<(), MilterEr
         .thread_name("milter")
         .build()
         .map_err(MilterError::Runtime)?;
-    runtime.block_on(serve_async(cfg, dns, log))
+    runtime.block_on(serve_async(cfg, backend, log))
 }
 
-async fn serve_async(cfg: MilterConfig, dns: DnsSource, log: Log) -> Result<(), MilterError> {
+async fn serve_async(
+    cfg: MilterConfig,
+    backend: Arc<dyn Resolve>,
+    log: Log,
+) -> Result<(), MilterError> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).map_err(MilterError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(MilterError::Signal)?;
@@ -255,7 +206,7 @@ async fn serve_async(cfg: MilterConfig, dns: DnsSource, log: Log) -> Result<(), 
             on_temperror: cfg.on_temperror,
             on_overload: cfg.on_overload,
         },
-        dns: Arc::new(dns),
+        backend,
         budget: budget::Budget::new(cfg.memory),
         metrics: Arc::new(metrics::Metrics::default()),
         log: log.clone(),

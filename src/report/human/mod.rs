@@ -5,11 +5,13 @@ mod check;
 mod dmarc;
 mod domain;
 mod path;
+mod rate;
 mod spf;
 
 pub use check::check;
 pub use domain::domain;
 pub use path::trace;
+pub use rate::rate;
 pub use spf::spf;
 
 use crate::report::escape::term;
