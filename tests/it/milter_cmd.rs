@@ -335,3 +335,32 @@ fn sigterm_finishes_the_message_in_flight_and_refuses_new_ones() {
     mta.quit();
     assert_eq!(milter.terminate(), Some(0), "{}", milter.log());
 }
+
+/// The per-message deadline: the sender's DMARC record never answers (a silent DNS server),
+/// and the message is still answered within the deadline (not the 5 s query timeout), with
+/// `dmarc=temperror` in our field.
+#[test]
+fn the_deadline_answers_a_message_whose_dns_is_silent() {
+    use crate::milter_client::MtaSide;
+    let dns = crate::support::DnsServer::start(
+        "slow.test. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n;! _dmarc.slow.test TXT TIMEOUT\n",
+    );
+    let ns = dns.nameserver();
+    let milter = Milter::start(&["--nameserver", &ns, "--timeout", "5", "--deadline", "1"]);
+    let mut mta = MtaSide::connect(milter.port).expect("connects");
+    mta.envelope("192.0.2.10", "mail.slow.test", "b@slow.test", "QSLOW")
+        .expect("envelope");
+    mta.content(&[("From", " a@slow.test")], b"x\r\n")
+        .expect("content");
+    let started = std::time::Instant::now();
+    let replies = mta.end().expect("answered");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let field = replies
+        .iter()
+        .find(|(c, _)| *c == b'i')
+        .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+        .expect("our field");
+    assert!(field.contains("dmarc=temperror"), "{field}");
+    mta.quit();
+}
