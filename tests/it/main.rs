@@ -16,6 +16,7 @@ mod dmarc_bis;
 mod dns_faults;
 mod docs;
 mod domain_cmd;
+mod explain_dkim;
 mod filter_cmd;
 mod golden;
 mod hostile;
