@@ -25,6 +25,7 @@ mod io_faults;
 mod live_dns;
 mod mutation;
 mod output;
+mod readme;
 mod signer;
 mod spf_audit;
 mod spf_cmd;
