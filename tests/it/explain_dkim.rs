@@ -48,7 +48,10 @@ fn header_block_is_the_signed_octets() {
     assert_eq!(ed["body"]["matches"], true);
     assert_eq!(ed["body"]["claimed_hash"], ed["body"]["computed_hash"]);
     let block = b64(&ed["header"]["block_base64"]);
-    assert_eq!(ed["header"]["block"].as_str(), Some(&*String::from_utf8_lossy(&block)));
+    assert_eq!(
+        ed["header"]["block"].as_str(),
+        Some(&*String::from_utf8_lossy(&block))
+    );
     assert!(block.ends_with(b"b="), "b= emptied, no final CRLF");
     let record = ed["key"]["records"][0].as_str().expect("key record");
     let p = record.split("p=").nth(1).expect("p=");

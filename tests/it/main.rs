@@ -26,6 +26,7 @@ mod live_dns;
 mod mutation;
 mod output;
 mod readme;
+mod recipes;
 mod signer;
 mod spf_audit;
 mod spf_cmd;

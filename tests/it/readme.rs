@@ -31,7 +31,10 @@ fn examples(readme: &str) -> Vec<Example> {
             out.push(Example {
                 command_line: start,
                 command: command.to_string(),
-                expected: lines[start + 1..end].iter().map(|s| s.to_string()).collect(),
+                expected: lines[start + 1..end]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
             });
             i = end;
         }
@@ -114,7 +117,10 @@ fn readme_examples_are_current() {
         }
         if update {
             let start = ex.command_line + 1;
-            lines.splice(start..start + ex.expected.len(), updated(&ex.expected, &got));
+            lines.splice(
+                start..start + ex.expected.len(),
+                updated(&ex.expected, &got),
+            );
         } else {
             stale.push(format!(
                 "README line {}: $ mailverdict {}\n--- README\n{}\n--- output\n{}\n--- stderr\n{stderr}",
