@@ -96,8 +96,12 @@ struct Line<'a> {
     report: &'a CheckReport,
 }
 
+/// The schema of a batch line for an input that gave no report (check's lines carry check's).
+pub const ERROR_SCHEMA: &str = "mailverdict.batch-error.v1";
+
 #[derive(Serialize)]
 struct ErrorLine<'a> {
+    schema: &'static str,
     source: Source<'a>,
     error: &'a str,
 }
@@ -182,6 +186,7 @@ fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool)
             )
         } else {
             json_line(&ErrorLine {
+                schema: ERROR_SCHEMA,
                 source: Source {
                     path: &item.path,
                     offset: item.offset,
@@ -233,8 +238,9 @@ fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool)
 }
 
 fn json_line<T: Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string(v)
-        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"));
+    let mut s = serde_json::to_string(v).unwrap_or_else(|e| {
+        format!("{{\"schema\":\"{ERROR_SCHEMA}\",\"error\":\"cannot serialise: {e}\"}}")
+    });
     s.push('\n');
     s
 }

@@ -27,6 +27,7 @@ mod mutation;
 mod output;
 mod readme;
 mod recipes;
+mod schemas;
 mod signer;
 mod spf_audit;
 mod spf_cmd;
