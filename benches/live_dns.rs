@@ -52,6 +52,16 @@ fn main() {
         queries = server.queries() - before;
         best = best.min(took);
     }
+    let asked = server.questions();
+    if let Some((first, _)) = asked.get(asked.len().saturating_sub(queries)) {
+        println!("questions of the last run, by arrival (ms after the first):");
+        for (at, q) in &asked[asked.len() - queries..] {
+            println!(
+                "  {:>5.0}  {q}",
+                at.duration_since(*first).as_secs_f64() * 1000.0
+            );
+        }
+    }
     let floor = DELAY * LONGEST_CHAIN;
     println!(
         "live check, {} ms per answer: wall {:.0} ms (best of {RUNS}), {queries} queries, \

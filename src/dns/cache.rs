@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use super::name::normalize;
 use super::{Answer, Dnssec, Failure, RecordType, Resolve, txt_strings};
@@ -19,6 +20,8 @@ pub struct Dns {
     plain: Cells<Answer>,
     validated: Cells<(Answer, Dnssec)>,
     queries: AtomicUsize,
+    /// The run's deadline, once set: questions asked after it are not sent.
+    cutoff: OnceLock<Instant>,
 }
 
 /// The cell for `key`, created empty on first use; the map lock is held only for this.
@@ -38,7 +41,40 @@ impl Dns {
             plain: Mutex::new(HashMap::new()),
             validated: Mutex::new(HashMap::new()),
             queries: AtomicUsize::new(0),
+            cutoff: OnceLock::new(),
         }
+    }
+
+    /// A deadline for the whole run (`filter --deadline`): from `at` on, every lookup that
+    /// has no answer yet is [`Failure::Deadline`] (a temporary error), so the checks finish
+    /// with what arrived and decide whatever the missing answers could not change. Set once;
+    /// later calls are ignored. It holds for this cache only: a backend shared with other
+    /// caches keeps its own pace for them.
+    pub fn cut_off(&self, at: Instant) {
+        let _ = self.cutoff.set(at);
+    }
+
+    fn past_cutoff(&self) -> bool {
+        self.cutoff.get().is_some_and(|at| Instant::now() >= *at)
+    }
+
+    /// Lookups that ended at the deadline so far.
+    pub fn cut_short(&self) -> usize {
+        let count = |answers: Vec<Answer>| {
+            answers
+                .iter()
+                .filter(|a| matches!(a, Err(Failure::Deadline)))
+                .count()
+        };
+        let plain = self.plain.lock().map_or(Vec::new(), |m| {
+            m.values().filter_map(|c| c.get().cloned()).collect()
+        });
+        let validated = self.validated.lock().map_or(Vec::new(), |m| {
+            m.values()
+                .filter_map(|c| c.get().map(|(a, _)| a.clone()))
+                .collect()
+        });
+        count(plain) + count(validated)
     }
 
     /// One lookup, answered from the run's cache when the same question was asked before.
@@ -46,8 +82,14 @@ impl Dns {
         let key = (normalize(name), rtype);
         let cell = cell(&self.plain, key.clone());
         cell.get_or_init(|| {
+            if self.past_cutoff() {
+                return Err(Failure::Deadline);
+            }
             self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query(&key.0, rtype)
+            match self.cutoff.get() {
+                Some(by) => self.backend.query_by(&key.0, rtype, *by),
+                None => self.backend.query(&key.0, rtype),
+            }
         })
         .clone()
     }
@@ -57,8 +99,14 @@ impl Dns {
         let key = (normalize(name), rtype);
         let cell = cell(&self.validated, key.clone());
         cell.get_or_init(|| {
+            if self.past_cutoff() {
+                return (Err(Failure::Deadline), Dnssec::Indeterminate);
+            }
             self.queries.fetch_add(1, Ordering::Relaxed);
-            self.backend.query_dnssec(&key.0, rtype)
+            match self.cutoff.get() {
+                Some(by) => self.backend.query_dnssec_by(&key.0, rtype, *by),
+                None => self.backend.query_dnssec(&key.0, rtype),
+            }
         })
         .clone()
     }

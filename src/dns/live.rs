@@ -134,8 +134,9 @@ impl Live {
             .as_ref()
     }
 
-    /// A plain lookup through the stub, following a CNAME chain the resolver left unfinished.
-    fn plain(&self, name: &str, rtype: RecordType) -> Answer {
+    /// A plain lookup through the stub, following a CNAME chain the resolver left unfinished,
+    /// ended at `cutoff` (the run's deadline) if it comes first.
+    fn plain(&self, name: &str, rtype: RecordType, cutoff: Option<Instant>) -> Answer {
         let deadline = Instant::now() + self.timeout;
         let htype = HRecordType::from(rtype.code());
         let mut target = normalize(name);
@@ -147,17 +148,18 @@ impl Live {
             };
             let question = Question::new(qname, htype).map_err(|_| Failure::ServFail)?;
             let left = deadline.saturating_duration_since(Instant::now());
-            let (message, _server) = match stub::ask(&self.servers, &question, left) {
+            let (message, _server) = match stub::ask(&self.servers, &question, left, cutoff) {
                 Ok(answer) => answer,
                 Err(None) => return Err(Failure::Unanswered),
                 Err(Some(ExchangeError::TimedOut)) => return Err(Failure::Timeout),
+                Err(Some(ExchangeError::Cut)) => return Err(Failure::Deadline),
                 Err(Some(ExchangeError::Refused)) => return Err(Failure::Refused),
                 Err(Some(ExchangeError::Broken)) => return Err(Failure::ServFail),
             };
             match message.metadata.response_code {
                 ResponseCode::NoError => {}
                 ResponseCode::NXDomain => {
-                    self.check_canary();
+                    self.check_canary(cutoff);
                     return Err(Failure::NxDomain);
                 }
                 ResponseCode::Refused => return Err(Failure::Refused),
@@ -174,34 +176,53 @@ impl Live {
     /// After an NXDOMAIN: does the resolver also deny the root's NS records? The root always
     /// exists, and the message cannot choose this name, so an NXDOMAIN here means the resolver
     /// invents them (captive portal, filtering). Asked once per run.
-    fn check_canary(&self) {
+    fn check_canary(&self, cutoff: Option<Instant>) {
         self.canary.get_or_init(|| {
             let question = Question::new(Name::root(), HRecordType::NS).ok()?;
-            match stub::ask(&self.servers, &question, self.timeout) {
+            match stub::ask(&self.servers, &question, self.timeout, cutoff) {
                 Ok((m, addr)) if m.metadata.response_code == ResponseCode::NXDomain => Some(addr),
                 _ => None,
             }
         });
     }
 
-    fn validated(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
+    fn validated(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        cutoff: Option<Instant>,
+    ) -> (Answer, Dnssec) {
         let now = Instant::now();
         if self.servers.iter().all(|s| s.is_quiet(now)) {
             return (Err(Failure::Unanswered), Dnssec::Indeterminate);
         }
         let Some(validator) = self.validator() else {
-            return (self.plain(name, rtype), Dnssec::Indeterminate);
+            return (self.plain(name, rtype, cutoff), Dnssec::Indeterminate);
         };
         let target = normalize(name);
         let Some(qname) = wire_name(&target) else {
             return (Err(Failure::NxDomain), Dnssec::Indeterminate);
         };
         let htype = HRecordType::from(rtype.code());
+        let left = cutoff
+            .map(|c| c.saturating_duration_since(now))
+            .filter(|left| *left < self.timeout);
+        if left == Some(Duration::ZERO) {
+            return (Err(Failure::Deadline), Dnssec::Indeterminate);
+        }
         // Built inside the runtime: tokio's timer needs its context.
         let result = validator.runtime.block_on(async {
-            tokio::time::timeout(self.timeout, validator.resolver.lookup(qname, htype)).await
+            tokio::time::timeout(
+                left.unwrap_or(self.timeout),
+                validator.resolver.lookup(qname, htype),
+            )
+            .await
         });
         let timed_out = || {
+            if left.is_some() {
+                // The run's deadline cut it short: the resolvers are not to blame.
+                return (Err(Failure::Deadline), Dnssec::Indeterminate);
+            }
             // The validator asks the same resolvers: none of them answered in time.
             for s in &self.servers {
                 s.mark_silent();
@@ -306,11 +327,19 @@ impl Resolve for Live {
     }
 
     fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        self.plain(name, rtype)
+        self.plain(name, rtype, None)
     }
 
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        self.validated(name, rtype)
+        self.validated(name, rtype, None)
+    }
+
+    fn query_by(&self, name: &str, rtype: RecordType, by: Instant) -> Answer {
+        self.plain(name, rtype, Some(by))
+    }
+
+    fn query_dnssec_by(&self, name: &str, rtype: RecordType, by: Instant) -> (Answer, Dnssec) {
+        self.validated(name, rtype, Some(by))
     }
 
     fn notes(&self) -> Vec<DnsNote> {

@@ -53,6 +53,23 @@ pub trait Resolve: Send + Sync {
     fn notes(&self) -> Vec<DnsNote> {
         Vec::new()
     }
+
+    /// [`Resolve::query`], answered no later than `by` (the run's deadline): a backend that
+    /// waits on the network ends the query then with [`Failure::Deadline`]. Per question, so
+    /// one backend can serve runs with different deadlines; one that answers at once ignores it.
+    fn query_by(&self, name: &str, rtype: RecordType, _by: std::time::Instant) -> Answer {
+        self.query(name, rtype)
+    }
+
+    /// [`Resolve::query_dnssec`], answered no later than `by`.
+    fn query_dnssec_by(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        _by: std::time::Instant,
+    ) -> (Answer, Dnssec) {
+        self.query_dnssec(name, rtype)
+    }
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
@@ -71,6 +88,19 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
 
     fn notes(&self) -> Vec<DnsNote> {
         (**self).notes()
+    }
+
+    fn query_by(&self, name: &str, rtype: RecordType, by: std::time::Instant) -> Answer {
+        (**self).query_by(name, rtype, by)
+    }
+
+    fn query_dnssec_by(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: std::time::Instant,
+    ) -> (Answer, Dnssec) {
+        (**self).query_dnssec_by(name, rtype, by)
     }
 }
 
@@ -151,6 +181,7 @@ impl fmt::Display for Failure {
         f.write_str(match self {
             Failure::Unanswered => "resolver did not answer (query not sent)",
             Failure::NotRecorded => "not in the recording (replayed --record-dns file)",
+            Failure::Deadline => "not answered before the deadline",
             other => other.word(),
         })
     }
@@ -170,7 +201,7 @@ impl Failure {
             Failure::NxDomain => "NXDOMAIN",
             Failure::NoData => "NODATA",
             Failure::ServFail | Failure::NotRecorded => "SERVFAIL",
-            Failure::Timeout | Failure::Unanswered => "TIMEOUT",
+            Failure::Timeout | Failure::Unanswered | Failure::Deadline => "TIMEOUT",
             Failure::Refused => "REFUSED",
         }
     }

@@ -139,6 +139,9 @@ pub enum Failure {
     Unanswered,
     /// Replaying a `--record-dns` recording that never saw this name.
     NotRecorded,
+    /// Not answered before the run's deadline (`filter --deadline`): asked too late, or cut
+    /// short while in flight. Not a fault of the resolver.
+    Deadline,
 }
 
 /// The data of one resource record, by type.

@@ -94,4 +94,21 @@ impl Resolve for Recording {
     fn notes(&self) -> Vec<DnsNote> {
         self.inner.notes()
     }
+
+    fn query_by(&self, name: &str, rtype: RecordType, by: std::time::Instant) -> Answer {
+        let answer = self.inner.query_by(name, rtype, by);
+        self.write(name, rtype, &answer, None);
+        answer
+    }
+
+    fn query_dnssec_by(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: std::time::Instant,
+    ) -> (Answer, Dnssec) {
+        let (answer, status) = self.inner.query_dnssec_by(name, rtype, by);
+        self.write(name, rtype, &answer, Some(status));
+        (answer, status)
+    }
 }

@@ -69,6 +69,8 @@ impl Server {
 pub(crate) enum ExchangeError {
     /// Nothing came back before the deadline.
     TimedOut,
+    /// The run's cut-off came before the server's share of the timeout ended: not its fault.
+    Cut,
     /// The server's port is closed (ECONNREFUSED).
     Refused,
     /// The query could not be built or sent, or the answer was unreadable.
@@ -113,16 +115,23 @@ impl Question {
     }
 }
 
-/// Ask the servers not in back-off, in order, within `timeout` in total. Each gets an equal
-/// share of the time left; a server that lets its share pass is put in back-off. SERVFAIL and
-/// REFUSED move on to the next server. `Err(None)` means no server could be asked at all.
+/// Ask the servers not in back-off, in order, within `timeout` in total and before `cutoff`
+/// (the run's deadline). Each gets an equal share of the time left; a server that lets its
+/// whole share pass is put in back-off, one whose share the cut-off shortened is not. SERVFAIL
+/// and REFUSED move on to the next server. `Err(None)` means no server could be asked at all.
 pub(crate) fn ask(
     servers: &[Server],
     question: &Question,
     timeout: Duration,
+    cutoff: Option<Instant>,
 ) -> Result<(Message, SocketAddr), Option<ExchangeError>> {
     let start = Instant::now();
-    let deadline = start + timeout;
+    let full = start + timeout;
+    let deadline = cutoff.map_or(full, |c| c.min(full));
+    if deadline <= start {
+        return Err(Some(ExchangeError::Cut));
+    }
+    let cut = deadline < full;
     let open: Vec<&Server> = servers.iter().filter(|s| !s.is_quiet(start)).collect();
     let mut first_error = None;
     let mut fallback = None;
@@ -139,6 +148,9 @@ pub(crate) fn ask(
                 }
                 _ => return Ok((m, server.addr)),
             },
+            Err(ExchangeError::TimedOut) if cut => {
+                first_error.get_or_insert(ExchangeError::Cut);
+            }
             Err(e) => {
                 if e == ExchangeError::TimedOut {
                     server.mark_silent();
@@ -151,6 +163,7 @@ pub(crate) fn ask(
         (Some(answer), _) => Ok(answer),
         (None, Some(e)) => Err(Some(e)),
         (None, None) if open.is_empty() => Err(None),
+        (None, None) if cut => Err(Some(ExchangeError::Cut)),
         (None, None) => Err(Some(ExchangeError::TimedOut)),
     }
 }

@@ -12,7 +12,7 @@
 use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::dns::Dns;
 use crate::message::Message;
@@ -59,6 +59,10 @@ pub enum Handling {
     NotAMessage(String),
     /// Larger than `--max-size`: passed on with a `none (not verified)` field.
     Oversized,
+    /// The deadline came with this many lookups unanswered: they count as temporary errors,
+    /// and the verdict is final wherever they could not change it (e.g. the policy is known
+    /// and no unanswered lookup belongs to an aligned identifier).
+    DecidedAtDeadline(usize),
     /// The deadline passed before a verdict: passed on with `dmarc=temperror`.
     Deadline,
     /// The check failed (panic, thread not started): passed on with a `none (not verified)` field.
@@ -184,6 +188,15 @@ pub fn run(
                 cfg.max_size
             );
         }
+        Handling::DecidedAtDeadline(n) => {
+            let _ = writeln!(
+                log,
+                "mailverdict filter: deadline of {:?} reached with {n} DNS lookup(s) unanswered; \
+                 they count as temporary errors, and the verdict stands where they could not \
+                 change it",
+                cfg.deadline
+            );
+        }
         Handling::Deadline => {
             let _ = writeln!(
                 log,
@@ -235,8 +248,13 @@ fn first_line_has_crlf(buf: &[u8]) -> bool {
         .is_some_and(|i| i > 0 && buf[i - 1] == b'\r')
 }
 
-/// Run the check on a worker thread under the total deadline.
+/// Run the check on a worker thread under the total deadline. DNS is cut off a little before
+/// it, so the check can still finish with what arrived: an attacker whose DNS answers slowly
+/// then gets the verdict its missing answers cannot change, not a `temperror`.
 fn verify(dns: Arc<Dns>, cfg: &FilterConfig, buf: &[u8], eol: &str) -> (String, Handling) {
+    let started = Instant::now();
+    let margin = (cfg.deadline / 10).min(Duration::from_millis(500));
+    dns.cut_off(started + cfg.deadline - margin);
     let (tx, rx) = mpsc::channel();
     let input = buf.to_vec();
     let opts = cfg.check.clone();
@@ -245,7 +263,7 @@ fn verify(dns: Arc<Dns>, cfg: &FilterConfig, buf: &[u8], eol: &str) -> (String, 
         .name("filter-check".into())
         .spawn(move || {
             let report = check::check_message(&input, &dns, &opts);
-            let _ = tx.send(report);
+            let _ = tx.send(report.map(|r| (r, dns.cut_short())));
         });
     if spawned.is_err() {
         return (
@@ -253,8 +271,15 @@ fn verify(dns: Arc<Dns>, cfg: &FilterConfig, buf: &[u8], eol: &str) -> (String, 
             Handling::InternalError,
         );
     }
-    match rx.recv_timeout(cfg.deadline) {
-        Ok(Ok(report)) => (header_for(cfg, &report, eol), Handling::Verified),
+    let left = cfg.deadline.saturating_sub(started.elapsed());
+    match rx.recv_timeout(left) {
+        Ok(Ok((report, cut_short))) => {
+            let handling = match cut_short {
+                0 => Handling::Verified,
+                n => Handling::DecidedAtDeadline(n),
+            };
+            (header_for(cfg, &report, eol), handling)
+        }
         Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => (
             fallback(cfg, eol, "none (not verified: internal error)"),
             Handling::InternalError,

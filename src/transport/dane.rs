@@ -18,6 +18,32 @@ pub struct MxTlsa {
     pub error: Option<String>,
 }
 
+/// The TLSA records of `host` for a sender's decision: asked plainly first, and validated only
+/// when there are records. RFC 7672 §2.2: without TLSA records DANE does not apply, so the
+/// proof that they are absent (a validator's walk up the zone cuts, one round trip per label)
+/// changes nothing a sender would do; `check` pays for it on every MX otherwise.
+pub fn lookup_applicable(dns: &Dns, host: &str, port: u16) -> MxTlsa {
+    let name = format!("_{port}._tcp.{host}");
+    match dns.query(&name, RecordType::Tlsa) {
+        Ok(records) if of_type(&records, RecordType::Tlsa).next().is_some() => {
+            lookup(dns, host, port)
+        }
+        answer => MxTlsa {
+            mx: host.to_string(),
+            records: Vec::new(),
+            dnssec: Dnssec::Indeterminate,
+            usable: false,
+            parsed: Vec::new(),
+            error: match answer {
+                Err(f) if f.is_temporary() => Some(format!("TLSA lookup {name} failed: {f}")),
+                _ => None,
+            },
+        },
+    }
+}
+
+/// The TLSA records of `host` with their DNSSEC status, whatever the answer (the audit reports
+/// the status of an absent record too).
 pub fn lookup(dns: &Dns, host: &str, port: u16) -> MxTlsa {
     let name = format!("_{port}._tcp.{host}");
     let (answer, dnssec) = dns.query_dnssec(&name, RecordType::Tlsa);

@@ -363,3 +363,36 @@ fn live_backend_answers_threads_concurrently() {
     assert!(took < Duration::from_secs(2), "took {took:?}");
     assert_eq!(server.queries(), 20);
 }
+
+/// A live `check` asks a sender's questions only: where the MX hosts publish no TLSA records,
+/// DANE does not apply (RFC 7672 §2.2), so no validator walks up the zone cuts to prove the
+/// absence (five sequential NS/DS round trips for `mail.example.com` before this fix, most of
+/// a live check's latency). The only NS question left is the root canary.
+#[test]
+fn live_check_without_tlsa_asks_no_dnssec_walk() {
+    let server = FaultServer::start(&demo_zone(), Fault::Delay(Duration::from_millis(1)));
+    let msg = testdata("demo/signed.eml");
+    let ns = server.nameserver();
+    let r = run(
+        &["check", "--format", "json", "--nameserver", &ns, &msg],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let asked: Vec<String> = server.questions().into_iter().map(|(_, q)| q).collect();
+    assert!(
+        asked.iter().any(|q| q == "_25._tcp.mail.example.com. TLSA"),
+        "{asked:?}"
+    );
+    let walk: Vec<&String> = asked
+        .iter()
+        .filter(|q| {
+            (q.ends_with(" NS") && q.as_str() != ". NS")
+                || q.ends_with(" DS")
+                || q.ends_with(" DNSKEY")
+        })
+        .collect();
+    assert!(
+        walk.is_empty(),
+        "validator walk for an absent TLSA: {walk:?}"
+    );
+}

@@ -5,9 +5,9 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
 use hickory_proto::rr::Record;
@@ -31,11 +31,15 @@ pub enum Fault {
     Delay(Duration),
     /// NOERROR with these records, whatever was asked.
     Lie(Arc<Lies>),
+    /// Answers from the zone at once, but never these names (absolute, lower case, e.g.
+    /// `"sel._domainkey.attacker.test."`): the sender's own DNS that does not answer.
+    DropNames(Vec<String>),
 }
 
 pub struct FaultServer {
     pub addr: SocketAddr,
     queries: Arc<AtomicUsize>,
+    log: Arc<Mutex<Vec<(Instant, String)>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -57,6 +61,7 @@ impl FaultServer {
         let (udp, tcp) = bind_pair();
         let addr = udp.local_addr().expect("addr");
         let queries = Arc::new(AtomicUsize::new(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let fault = Arc::new(fault);
         if matches!(*fault, Fault::Drip) {
@@ -64,12 +69,13 @@ impl FaultServer {
             std::thread::spawn(move || drip(&tcp, &stop));
         }
         {
-            let (queries, stop) = (queries.clone(), stop.clone());
-            std::thread::spawn(move || serve(&udp, &zone, &fault, &queries, &stop));
+            let (queries, log, stop) = (queries.clone(), log.clone(), stop.clone());
+            std::thread::spawn(move || serve(&udp, &zone, &fault, (&queries, &log), &stop));
         }
         FaultServer {
             addr,
             queries,
+            log,
             stop,
         }
     }
@@ -81,6 +87,12 @@ impl FaultServer {
     /// Datagrams received so far.
     pub fn queries(&self) -> usize {
         self.queries.load(Ordering::SeqCst)
+    }
+
+    /// Each question received so far ("name TYPE"), with when it arrived: the benchmark prints
+    /// this timeline to show which lookups waited for which.
+    pub fn questions(&self) -> Vec<(Instant, String)> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
 
@@ -104,7 +116,7 @@ fn serve(
     udp: &UdpSocket,
     zone: &Arc<Zone>,
     fault: &Arc<Fault>,
-    queries: &AtomicUsize,
+    (queries, log): (&AtomicUsize, &Mutex<Vec<(Instant, String)>>),
     stop: &AtomicBool,
 ) {
     let _ = udp.set_read_timeout(Some(Duration::from_millis(50)));
@@ -120,6 +132,12 @@ fn serve(
         let Some(query) = request.queries.first().cloned() else {
             continue;
         };
+        if let Ok(mut log) = log.lock() {
+            log.push((
+                Instant::now(),
+                format!("{} {}", query.name(), query.query_type()),
+            ));
+        }
         let mut reply = Message::response(request.metadata.id, request.metadata.op_code);
         reply.metadata.message_type = MessageType::Response;
         reply.metadata.recursion_desired = request.metadata.recursion_desired;
@@ -132,6 +150,12 @@ fn serve(
             Fault::NxdomainAll => reply.metadata.response_code = ResponseCode::NXDomain,
             Fault::Lie(lies) => {
                 reply.add_answers(lies(&query));
+            }
+            Fault::DropNames(names) => {
+                if names.contains(&query.name().to_ascii().to_ascii_lowercase()) {
+                    continue;
+                }
+                answer_from(zone, &query, &mut reply);
             }
             Fault::Delay(delay) => {
                 let (zone, delay) = (zone.clone(), *delay);
