@@ -109,7 +109,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'mailverdict;filter'= {
-            cand --deadline 'Total seconds for all checks; past it the message goes out with dmarc=temperror'
+            cand --deadline 'Total seconds for all checks; DNS answers still missing then count as temporary errors'
             cand --add-header 'Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF (repeatable)'
             cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'
             cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'

@@ -114,7 +114,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l stric
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l no-https -d 'Do not fetch MTA-STS policies over HTTPS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l probe -d 'Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; past it the message goes out with dmarc=temperror' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; DNS answers still missing then count as temporary errors' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
 summary\t'X-Mailverdict-Summary: the one-line summary'
 received-spf\t'Received-SPF (RFC 7208 §9.1): our SPF result for the client'"

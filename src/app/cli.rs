@@ -378,7 +378,7 @@ pub struct HttpsArgs {
 #[derive(Debug, Args)]
 #[command(after_long_help = EXIT_CODES)]
 pub struct FilterArgs {
-    /// Total seconds for all checks; past it the message goes out with dmarc=temperror
+    /// Total seconds for all checks; DNS answers still missing then count as temporary errors
     #[arg(long, value_name = "SECS", default_value = "10", value_hint = ValueHint::Other)]
     pub deadline: f64,
     /// Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF
