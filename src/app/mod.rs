@@ -105,6 +105,7 @@ fn check_options(
         helo: None,
         mail_from: None,
         trusted: trust.trusted.clone(),
+        infer_internal: trust.infer_internal,
         clock,
         receiver: trust.authserv_id.clone(),
         authserv_id: trust.authserv_id_given.then(|| trust.authserv_id.clone()),

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod batch_cmd;
+mod bench_corpus;
 mod check_dkim;
 mod check_dmarc;
 mod cli_surface;
@@ -26,6 +27,9 @@ mod io_faults;
 mod live_dns;
 mod mutation;
 mod output;
+mod perf_baseline;
+mod received_real;
+mod received_spf;
 mod signer;
 mod spf_audit;
 mod spf_cmd;
