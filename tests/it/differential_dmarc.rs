@@ -164,9 +164,9 @@ fn agrees_with_checkdmarc_on_generated_trees() {
                     assert_eq!(d["policy_domain"], t["location"], "{context}");
                     assert_eq!(d["record"], t["record"], "{context}");
                     let tags = &t["tags"];
-                    let p = word(&d["p"], "none");
-                    let sp = word(&d["sp"], &p);
-                    let np = word(&d["np"], &sp);
+                    let p = word(&d["policy"], "none");
+                    let sp = word(&d["subdomain_policy"], &p);
+                    let np = word(&d["nonexistent_policy"], &sp);
                     assert_eq!(word(&tags["p"], "?"), p, "p: {context}");
                     assert_eq!(word(&tags["sp"], "?"), sp, "sp: {context}");
                     assert_eq!(word(&tags["np"], "?"), np, "np: {context}");

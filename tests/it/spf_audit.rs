@@ -1,6 +1,7 @@
 //! The domain audit and `mailverdict spf` walk SPF records with one evaluator: on generated
 //! include/redirect trees (shared includes, redirects beside `all`, terms after `all`, void
-//! names, trees over the limit) they agree on lookups, void lookups and the breaking term.
+//! names, trees over the limit, `+all` deep in an include) they agree on lookups, void
+//! lookups, the breaking term, and whether anyone passes.
 
 use crate::support::{Rng, run, temp_dir, write_file};
 
@@ -21,8 +22,10 @@ fn tree(rng: &mut Rng, n: usize) -> String {
                 _ => format!("a:host{}.t.test", rng.below(2)),
             });
         }
-        match rng.below(4) {
+        match rng.below(5) {
             0 => terms.push("-all".into()),
+            // Anyone passes through the include (or redirect) that reaches it.
+            3 if rng.below(3) == 0 => terms.push("+all".into()),
             1 if i + 1 < n => terms.push(format!("redirect=r{}.t.test", i + 1)),
             2 if i + 1 < n => {
                 // redirect= beside all: never evaluated (RFC 7208 §6.1).
@@ -44,6 +47,7 @@ fn audit_and_evaluator_agree_on_generated_trees() {
     let dir = temp_dir("spf-audit");
     let mut rng = Rng(0x5eed_5bf0);
     let mut over = 0;
+    let mut passes = 0;
     for case in 0..40 {
         let zone = write_file(&dir, &format!("z{case}.db"), tree(&mut rng, 6).as_bytes());
         let spf = run(
@@ -75,6 +79,24 @@ fn audit_and_evaluator_agree_on_generated_trees() {
         )
         .json();
         let section = &audit["domains"][0]["spf"];
+        // The client matches no address term, so only a reachable +all lets it pass: the
+        // audit must say so exactly when the evaluator passes it.
+        let plus_all = audit["findings"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|f| f["id"] == "spf.plus-all"));
+        if spf["result"] == "pass" {
+            passes += 1;
+            assert!(
+                plus_all,
+                "case {case}: spf passes, the audit has no spf.plus-all"
+            );
+        } else if spf["result"] != "permerror" && spf["result"] != "temperror" {
+            assert!(
+                !plus_all,
+                "case {case}: spf.plus-all but spf says {}",
+                spf["result"]
+            );
+        }
         let reason = spf["reason"].as_str().unwrap_or_default();
         let lookups = spf["lookups"].as_u64().unwrap_or(0);
         let audit_lookups = section["total_lookups"].as_u64().unwrap_or(0);
@@ -109,4 +131,8 @@ fn audit_and_evaluator_agree_on_generated_trees() {
         }
     }
     assert!(over > 0, "the generator made no tree over the limit");
+    assert!(
+        passes > 0,
+        "the generator made no tree that passes everyone"
+    );
 }
