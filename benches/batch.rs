@@ -227,10 +227,8 @@ fn main() {
     let zone = root.join(bench_corpus::ZONE).display().to_string();
     let works = corpus(&work);
     let keys = Keys::load(&root);
-    let folder = work
-        .join(format!("corpus-{MESSAGES}"))
-        .display()
-        .to_string();
+    // Relative to the work folder the commands run in (see `measure`).
+    let folder = format!("corpus-{MESSAGES}");
     let out = work.join("out.jsonl");
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
