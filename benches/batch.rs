@@ -12,7 +12,8 @@
 //!     built here with rustc), start to exit;
 //!  4. peak RSS of `batch` at 5,000 and 50,000 messages (mbox);
 //!  5. whether the 5,000-message output is the baseline's (its SHA-256, made by main's binary
-//!     before issue 18: benches/batch-baseline.sha256).
+//!     before issue 18, then after issue 14's Received-path output changes landed:
+//!     benches/batch-baseline.sha256).
 //!
 //! Run: `cargo bench --bench batch [-- RUNS]` (default 5 runs per batch figure).
 
