@@ -33,6 +33,7 @@ pub use audit::findings::{Finding, Severity};
 pub use audit::{AuditOptions, DomainReport, DomainSection, ProbeSettings, audit};
 pub use auth::arc::{ArcReport, ArcSetReport};
 pub use auth::dkim::DkimReport;
+pub use auth::dkim::explain::{DkimExplanation, explain as explain_dkim};
 pub use auth::dmarc::{DmarcReport, DmarcSpec};
 pub use auth::spf::{SpfReport, SpfRequest, TermTrace, TraceNode, evaluate as evaluate_spf};
 pub use common::{At, AuthResult, Clock, Dnssec};
@@ -49,6 +50,9 @@ pub use pipeline::check::check_message;
 pub use pipeline::filter::{
     ExtraHeader, FilterConfig, FilterError, Handling as FilterHandling, run as filter,
     run_stdio as filter_stdio,
+};
+pub use pipeline::milter::{
+    Listen, ListenError, Log as MilterLog, MilterConfig, MilterError, OnFailure, serve as milter,
 };
 pub use pipeline::stage::CheckOptions;
 pub use pipeline::trace::trace_message;
