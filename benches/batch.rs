@@ -12,7 +12,8 @@
 //!     built here with rustc), start to exit;
 //!  4. peak RSS of `batch` at 5,000 and 50,000 messages (mbox);
 //!  5. whether the 5,000-message output is the baseline's (its SHA-256, made by main's binary
-//!     before issue 18: benches/batch-baseline.sha256).
+//!     before issue 18, then after issue 14's Received-path output changes landed:
+//!     benches/batch-baseline.sha256).
 //!
 //! Run: `cargo bench --bench batch [-- RUNS]` (default 5 runs per batch figure).
 
@@ -227,10 +228,8 @@ fn main() {
     let zone = root.join(bench_corpus::ZONE).display().to_string();
     let works = corpus(&work);
     let keys = Keys::load(&root);
-    let folder = work
-        .join(format!("corpus-{MESSAGES}"))
-        .display()
-        .to_string();
+    // Relative to the work folder the commands run in (see `measure`).
+    let folder = format!("corpus-{MESSAGES}");
     let out = work.join("out.jsonl");
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
