@@ -129,7 +129,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__batch)
-            opts="-0 -j -h --null --jobs --shard --transport --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-0 -j -h --null --jobs --shard --transport --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,7 +270,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__check)
-            opts="-h --ip --helo --mail-from --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --ip --helo --mail-from --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -528,7 +528,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__filter)
-            opts="-h --deadline --add-header --transport --dmarc-spec --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --deadline --add-header --transport --dmarc-spec --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,7 +542,7 @@ _mailverdict() {
                     return 0
                     ;;
                 --add-header)
-                    COMPREPLY=($(compgen -W "verdict summary" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "verdict summary received-spf" -- "${cur}"))
                     return 0
                     ;;
                 --dmarc-spec)
@@ -770,7 +770,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__milter)
-            opts="-h --listen --reject --on-temperror --on-overload --memory --max-connections --deadline --metrics --add-header --grace --dmarc-spec --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --listen --reject --on-temperror --on-overload --memory --max-connections --deadline --metrics --add-header --grace --dmarc-spec --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -809,7 +809,7 @@ _mailverdict() {
                     return 0
                     ;;
                 --add-header)
-                    COMPREPLY=($(compgen -W "verdict summary" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "verdict summary received-spf" -- "${cur}"))
                     return 0
                     ;;
                 --grace)
@@ -1023,7 +1023,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__trace)
-            opts="-h --format --color --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --format --color --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod batch_cmd;
+mod bench_corpus;
 mod check_dkim;
 mod check_dmarc;
 mod cli_surface;
@@ -16,6 +17,8 @@ mod dmarc_bis;
 mod dns_faults;
 mod docs;
 mod domain_cmd;
+mod domain_deep;
+mod domain_rfc;
 mod filter_cmd;
 mod golden;
 mod hostile;
@@ -27,6 +30,9 @@ mod milter_cmd;
 mod milter_postfix;
 mod mutation;
 mod output;
+mod perf_baseline;
+mod received_real;
+mod received_spf;
 mod signer;
 mod spf_audit;
 mod spf_cmd;
