@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'Client IP to evaluate SPF for, instead of the one read from the Received path')
             [CompletionResult]::new('--helo', '--helo', [CompletionResultType]::ParameterName, 'HELO/EHLO name, instead of the one read from the Received path')
             [CompletionResult]::new('--mail-from', '--mail-from', [CompletionResultType]::ParameterName, 'Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print how a mechanism reached its result instead of the report (exit code unchanged)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)')
             [CompletionResult]::new('--dmarc-spec', '--dmarc-spec', [CompletionResultType]::ParameterName, 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)')

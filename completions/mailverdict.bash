@@ -270,7 +270,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__check)
-            opts="-h --ip --helo --mail-from --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --ip --helo --mail-from --explain --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,6 +295,10 @@ _mailverdict() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --explain)
+                    COMPREPLY=($(compgen -W "dkim" -- "${cur}"))
                     return 0
                     ;;
                 --format)

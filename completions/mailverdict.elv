@@ -39,6 +39,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --ip 'Client IP to evaluate SPF for, instead of the one read from the Received path'
             cand --helo 'HELO/EHLO name, instead of the one read from the Received path'
             cand --mail-from 'Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender'
+            cand --explain 'Print how a mechanism reached its result instead of the report (exit code unchanged)'
             cand --format 'Output format'
             cand --color 'When to colour the human report (NO_COLOR and TERM=dumb turn auto off)'
             cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'

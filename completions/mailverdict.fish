@@ -41,6 +41,7 @@ complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "help" -d 'P
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l ip -d 'Client IP to evaluate SPF for, instead of the one read from the Received path' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l helo -d 'HELO/EHLO name, instead of the one read from the Received path' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l mail-from -d 'Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l explain -d 'Print how a mechanism reached its result instead of the report (exit code unchanged)' -r -f -a "dkim\t'Per DKIM signature: claimed and computed body hash, canonical body length, what l= leaves unsigned, the exact header block hashed, the key record'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l format -d 'Output format' -r -f -a "human\t'Human report with colour'
 json\t'One JSON document'
 arh\t'One RFC 8601 Authentication-Results header'"

@@ -33,6 +33,7 @@ pub use audit::findings::{Finding, Severity};
 pub use audit::{AuditOptions, DomainReport, DomainSection, ProbeSettings, audit};
 pub use auth::arc::{ArcReport, ArcSetReport};
 pub use auth::dkim::DkimReport;
+pub use auth::dkim::explain::{DkimExplanation, explain as explain_dkim};
 pub use auth::dmarc::{DmarcReport, DmarcSpec};
 pub use auth::spf::{SpfReport, SpfRequest, TermTrace, TraceNode, evaluate as evaluate_spf};
 pub use common::{At, AuthResult, Clock, Dnssec};

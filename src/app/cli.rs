@@ -104,6 +104,14 @@ pub enum ReportFormat {
     Json,
 }
 
+/// `check --explain`: what to show instead of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Explain {
+    /// Per DKIM signature: claimed and computed body hash, canonical body length, what l=
+    /// leaves unsigned, the exact header block hashed, the key record
+    Dkim,
+}
+
 /// `filter --add-header`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExtraHeader {
@@ -272,6 +280,9 @@ pub struct CheckArgs {
     /// Envelope sender (MAIL FROM), instead of Return-Path; "" is the null sender
     #[arg(long, value_name = "ADDR", value_hint = ValueHint::Other)]
     pub mail_from: Option<String>,
+    /// Print how a mechanism reached its result instead of the report (exit code unchanged)
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub explain: Option<Explain>,
     #[command(flatten)]
     pub output: HeaderOutputArgs,
     #[command(flatten)]

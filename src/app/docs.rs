@@ -205,6 +205,10 @@ fn examples(command: Option<&str>) -> &'static [(&'static str, &'static str)] {
                 "An Authentication-Results header:",
                 "mailverdict check --format arh --authserv-id mx.example.org message.eml",
             ),
+            (
+                "Why does a DKIM body hash differ? (hashes, l=, the hashed header block, the key)",
+                "mailverdict check --explain dkim message.eml",
+            ),
         ],
         Some("trace") => &[(
             "The path of a message, with a DNS blocklist:",

@@ -3,7 +3,7 @@
 use mailverdict::dns::DnsSetupError;
 use mailverdict::{AuthResult, BatchSummary, DomainReport, FilterError, InputError};
 
-/// Exit codes (README "Exit codes").
+/// Exit codes (README "Check a message you received").
 pub mod code {
     pub const PASS: i32 = 0;
     pub const FAIL: i32 = 1;

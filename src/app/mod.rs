@@ -137,10 +137,19 @@ fn check(settings: &Settings, args: CheckArgs) -> Result<i32, Error> {
     )?;
     let report = mailverdict::check_message(&input, &settings.dns, &opts)
         .map_err(|e| not_a_message(args.file.as_deref(), e))?;
-    let text = match args.output.format {
-        Format::Human => human::check(&report),
-        Format::Json => json::render(&report),
-        Format::Arh => arh::header(&trust.authserv_id, &arh::clauses(&report), "\n"),
+    let text = match (args.explain, args.output.format) {
+        (Some(cli::Explain::Dkim), format) => {
+            let x = mailverdict::explain_dkim(&input, &settings.dns, opts.clock.time())
+                .map_err(|e| not_a_message(args.file.as_deref(), e))?;
+            match format {
+                Format::Json => json::render(&x),
+                Format::Human => human::explain_dkim(&x),
+                Format::Arh => return Err(OptionError::ExplainArh.into()),
+            }
+        }
+        (None, Format::Human) => human::check(&report),
+        (None, Format::Json) => json::render(&report),
+        (None, Format::Arh) => arh::header(&trust.authserv_id, &arh::clauses(&report), "\n"),
     };
     emit(&text)?;
     Ok(exit::verdict(report.verdict.result))

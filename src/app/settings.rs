@@ -46,6 +46,8 @@ pub enum OptionError {
     Ip { option: &'static str, value: String },
     #[error("--jobs must be at least 1")]
     Jobs,
+    #[error("--explain has no Authentication-Results form; use --format human or json")]
+    ExplainArh,
     #[error("spf needs --mail-from, --domain or --helo")]
     SpfIdentity,
     /// Zone replay answers from files: it has no DNSSEC chain to validate, so an anchor would

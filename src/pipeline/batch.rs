@@ -96,8 +96,12 @@ struct Line<'a> {
     report: &'a CheckReport,
 }
 
+/// The schema of a batch line for an input that gave no report (check's lines carry check's).
+pub const ERROR_SCHEMA: &str = "mailverdict.batch-error.v1";
+
 #[derive(Serialize)]
 struct ErrorLine<'a> {
+    schema: &'static str,
     source: Source<'a>,
     error: &'a str,
 }
@@ -212,6 +216,7 @@ fn process(
             json_line(
                 text,
                 &ErrorLine {
+                    schema: ERROR_SCHEMA,
                     source: Source {
                         path: &item.path,
                         offset: item.offset,
@@ -283,7 +288,10 @@ fn json_line<T: Serialize>(text: &mut Vec<u8>, v: &T) {
     let start = text.len();
     if let Err(e) = serde_json::to_writer(&mut *text, v) {
         text.truncate(start);
-        text.extend_from_slice(format!("{{\"error\":\"cannot serialise: {e}\"}}").as_bytes());
+        text.extend_from_slice(
+            format!("{{\"schema\":\"{ERROR_SCHEMA}\",\"error\":\"cannot serialise: {e}\"}}")
+                .as_bytes(),
+        );
     }
     text.push(b'\n');
 }

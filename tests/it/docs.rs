@@ -56,11 +56,13 @@ fn runtime_binary_has_no_doc_generator() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!dir.join("man").exists());
     let bin = std::fs::read(env!("CARGO_BIN_EXE_mailverdict")).expect("binary readable");
-    for krate in [&b"clap_mangen"[..], b"clap_complete"] {
+    // std's substring search is optimized even in a debug test build; a byte-window loop here
+    // would take a minute over a debug binary.
+    let text = String::from_utf8_lossy(&bin);
+    for krate in ["clap_mangen", "clap_complete"] {
         assert!(
-            !bin.windows(krate.len()).any(|w| w == krate),
-            "{} is linked into the runtime binary",
-            String::from_utf8_lossy(krate)
+            !text.contains(krate),
+            "{krate} is linked into the runtime binary"
         );
     }
 }

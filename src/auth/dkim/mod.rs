@@ -3,6 +3,7 @@
 
 pub mod canon;
 mod cause;
+pub mod explain;
 pub mod key;
 pub(crate) mod sig;
 

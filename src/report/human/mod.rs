@@ -4,12 +4,14 @@
 mod check;
 mod dmarc;
 mod domain;
+mod explain;
 mod path;
 mod rate;
 mod spf;
 
 pub use check::check;
 pub use domain::domain;
+pub use explain::explain_dkim;
 pub use path::trace;
 pub use rate::rate;
 pub use spf::spf;
