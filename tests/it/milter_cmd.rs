@@ -70,10 +70,14 @@ fn lua(bin: &std::path::Path, milter: &Milter, body: &str) -> crate::support::Ru
 /// Negotiation, each callback, and the header changes: our field inserted at the top with
 /// the MTA's `{j}` as authserv-id and the verdict from the connection's facts (IP, HELO,
 /// MAIL FROM; there is no Received field), the forged field claiming our id deleted, the
-/// other one left, and one log line with the queue id.
+/// other one left, `--add-header` fields (Received-SPF, the verdict) as filter writes them,
+/// and one log line with the queue id.
 #[test]
 fn adds_our_field_and_deletes_the_forged_one() {
-    let Some((bin, milter)) = setup("milter adds_our_field", &[]) else {
+    let Some((bin, milter)) = setup(
+        "milter adds_our_field",
+        &["--add-header", "received-spf", "--add-header", "verdict"],
+    ) else {
         return;
     };
     let r = lua(
