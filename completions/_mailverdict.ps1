@@ -56,6 +56,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'Answer every DNS query from these zone files, never the network (repeatable)')
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)')
+            [CompletionResult]::new('--no-internal-inference', '--no-internal-inference', [CompletionResultType]::ParameterName, 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -73,6 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'Answer every DNS query from these zone files, never the network (repeatable)')
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)')
+            [CompletionResult]::new('--no-internal-inference', '--no-internal-inference', [CompletionResultType]::ParameterName, 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -116,8 +118,8 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             break
         }
         'mailverdict;filter' {
-            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Total seconds for all checks; past it the message goes out with dmarc=temperror')
-            [CompletionResult]::new('--add-header', '--add-header', [CompletionResultType]::ParameterName, 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Total seconds for all checks; DNS answers still missing then count as temporary errors')
+            [CompletionResult]::new('--add-header', '--add-header', [CompletionResultType]::ParameterName, 'Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF (repeatable)')
             [CompletionResult]::new('--dmarc-spec', '--dmarc-spec', [CompletionResultType]::ParameterName, 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
             [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
@@ -129,6 +131,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)')
             [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Also look up MTA-STS / DANE posture (more DNS queries)')
+            [CompletionResult]::new('--no-internal-inference', '--no-internal-inference', [CompletionResultType]::ParameterName, 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -153,6 +156,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('-0', '-0', [CompletionResultType]::ParameterName, 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)')
             [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)')
             [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Also look up MTA-STS / DANE posture (more DNS queries)')
+            [CompletionResult]::new('--no-internal-inference', '--no-internal-inference', [CompletionResultType]::ParameterName, 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

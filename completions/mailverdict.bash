@@ -123,7 +123,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__batch)
-            opts="-0 -j -h --null --jobs --shard --transport --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-0 -j -h --null --jobs --shard --transport --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,7 +264,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__check)
-            opts="-h --ip --helo --mail-from --explain --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --ip --helo --mail-from --explain --format --color --dmarc-spec --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -526,7 +526,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__filter)
-            opts="-h --deadline --add-header --transport --dmarc-spec --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --deadline --add-header --transport --dmarc-spec --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,7 +540,7 @@ _mailverdict() {
                     return 0
                     ;;
                 --add-header)
-                    COMPREPLY=($(compgen -W "verdict summary" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "verdict summary received-spf" -- "${cur}"))
                     return 0
                     ;;
                 --dmarc-spec)
@@ -862,7 +862,7 @@ _mailverdict() {
             return 0
             ;;
         mailverdict__subcmd__trace)
-            opts="-h --format --color --dnsbl --at --authserv-id --trusted-mta --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
+            opts="-h --format --color --dnsbl --at --authserv-id --trusted-mta --no-internal-inference --max-size --trust-anchor --nameserver --dns-zone --record-dns --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

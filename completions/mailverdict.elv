@@ -52,6 +52,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)'
+            cand --no-internal-inference 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -68,6 +69,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)'
+            cand --no-internal-inference 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -108,8 +110,8 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'mailverdict;filter'= {
-            cand --deadline 'Total seconds for all checks; past it the message goes out with dmarc=temperror'
-            cand --add-header 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)'
+            cand --deadline 'Total seconds for all checks; DNS answers still missing then count as temporary errors'
+            cand --add-header 'Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF (repeatable)'
             cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'
             cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
             cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
@@ -121,6 +123,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
             cand --timeout 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)'
             cand --transport 'Also look up MTA-STS / DANE posture (more DNS queries)'
+            cand --no-internal-inference 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -144,6 +147,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand -0 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)'
             cand --null 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)'
             cand --transport 'Also look up MTA-STS / DANE posture (more DNS queries)'
+            cand --no-internal-inference 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

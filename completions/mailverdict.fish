@@ -59,6 +59,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l namese
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l timeout -d 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l no-internal-inference -d 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l format -d 'Output format' -r -f -a "human\t'Human report with colour'
 json\t'JSON (batch: one JSON line per message)'"
@@ -75,6 +76,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l namese
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l timeout -d 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -l no-internal-inference -d 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l ip -d 'The connecting client\'s IP address' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand spf" -l helo -d 'HELO/EHLO name (used for the null sender and the helo scope)' -r -f
@@ -113,9 +115,10 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l stric
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l no-https -d 'Do not fetch MTA-STS policies over HTTPS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -l probe -d 'Also connect to each MX on port 25: STARTTLS, certificate vs TLSA and MX name, expiry'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand domain" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; past it the message goes out with dmarc=temperror' -r -f
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
-summary\t'X-Mailverdict-Summary: the one-line summary'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l deadline -d 'Total seconds for all checks; DNS answers still missing then count as temporary errors' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l add-header -d 'Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF (repeatable)' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
+summary\t'X-Mailverdict-Summary: the one-line summary'
+received-spf\t'Received-SPF (RFC 7208 §9.1): our SPF result for the client'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l dmarc-spec -d 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
 rfc7489\t'RFC 7489 (2015), the older informational rules'"
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r -f
@@ -128,6 +131,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l dns-z
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l timeout -d 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -l no-internal-inference -d 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s j -l jobs -d 'Worker threads (default: all cores)' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l shard -d 'Take only shard K of N (1-based), to spread a corpus over machines' -r -f
@@ -150,6 +154,7 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l record
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l timeout -d 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s 0 -l null -d 'The list of paths read from "-" is separated by NUL bytes, not lines (find -print0, fd -0, xargs -0)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l no-internal-inference -d 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'

@@ -115,6 +115,8 @@ pub enum ExtraHeader {
     Verdict,
     /// X-Mailverdict-Summary: the one-line summary
     Summary,
+    /// Received-SPF (RFC 7208 §9.1): our SPF result for the client
+    ReceivedSpf,
 }
 
 impl From<ExtraHeader> for mailverdict::ExtraHeader {
@@ -122,6 +124,7 @@ impl From<ExtraHeader> for mailverdict::ExtraHeader {
         match h {
             ExtraHeader::Verdict => mailverdict::ExtraHeader::Verdict,
             ExtraHeader::Summary => mailverdict::ExtraHeader::Summary,
+            ExtraHeader::ReceivedSpf => mailverdict::ExtraHeader::ReceivedSpf,
         }
     }
 }
@@ -215,6 +218,10 @@ pub struct TrustArgs {
     /// An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)
     #[arg(long, value_name = "NAME|CIDR", value_hint = ValueHint::Other)]
     pub trusted_mta: Vec<String>,
+    /// Trust only the topmost hop and --trusted-mta: do not infer internal hops from the
+    /// client address class, recorded reverse names or forward-confirmed reverse DNS
+    #[arg(long)]
+    pub no_internal_inference: bool,
 }
 
 /// How much of a message is read.
@@ -382,10 +389,11 @@ pub struct HttpsArgs {
 #[derive(Debug, Args)]
 #[command(after_long_help = EXIT_CODES)]
 pub struct FilterArgs {
-    /// Total seconds for all checks; past it the message goes out with dmarc=temperror
+    /// Total seconds for all checks; DNS answers still missing then count as temporary errors
     #[arg(long, value_name = "SECS", default_value = "10", value_hint = ValueHint::Other)]
     pub deadline: f64,
-    /// Also prepend X-Mailverdict-Verdict and/or X-Mailverdict-Summary (repeatable)
+    /// Also prepend X-Mailverdict-Verdict, X-Mailverdict-Summary and/or Received-SPF
+    /// (repeatable)
     #[arg(long, value_enum, value_name = "WHICH")]
     pub add_header: Vec<ExtraHeader>,
     /// Also look up MTA-STS / DANE posture (more DNS queries)

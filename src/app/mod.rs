@@ -105,6 +105,7 @@ fn check_options(
         helo: None,
         mail_from: None,
         trusted: trust.trusted.clone(),
+        infer_internal: trust.infer_internal,
         clock,
         receiver: trust.authserv_id.clone(),
         authserv_id: trust.authserv_id_given.then(|| trust.authserv_id.clone()),
@@ -230,11 +231,28 @@ fn domain(settings: &Settings, args: DomainArgs) -> Result<i32, Error> {
                 .map_err(|e| OptionError::Https(Box::new(e)))?,
         )
     };
+    // Bounded: a trust-anchor file, not a place for gigabytes.
+    let ca_pem = match &args.https.ca_file {
+        Some(path) => {
+            use std::io::Read;
+            let mut buf = Vec::new();
+            std::fs::File::open(path)
+                .and_then(|f| f.take(4 << 20).read_to_end(&mut buf))
+                .map_err(|source| Error::Io {
+                    what: format!("reading --ca-file {}", path.display()),
+                    source,
+                })?;
+            Some(buf)
+        }
+        None => None,
+    };
     let opts = AuditOptions {
         selectors: args.selector,
         guess_selectors: args.guess_selectors,
         https,
         probe,
+        ca_pem,
+        now: clock.time_signed(),
     };
     let report = mailverdict::audit(&settings.dns, &args.domains, &opts);
     let text = match args.output.format {

@@ -115,6 +115,8 @@ pub struct PathTrust {
     /// Whether --authserv-id was given (existing A-R fields are trusted only then).
     pub authserv_id_given: bool,
     pub trusted: Vec<TrustedMta>,
+    /// Internal hops are inferred (off with --no-internal-inference).
+    pub infer_internal: bool,
 }
 
 pub fn trust(t: &TrustArgs) -> Result<PathTrust, OptionError> {
@@ -127,6 +129,7 @@ pub fn trust(t: &TrustArgs) -> Result<PathTrust, OptionError> {
         authserv_id: authserv_id(t.authserv_id.as_deref()),
         authserv_id_given: t.authserv_id.is_some(),
         trusted,
+        infer_internal: !t.no_internal_inference,
     })
 }
 

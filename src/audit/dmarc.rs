@@ -22,8 +22,14 @@ pub struct DmarcSection {
     pub policy_source: Option<Source>,
     /// The domain's Organizational Domain by the tree walk.
     pub org_domain: Option<String>,
+    /// `p=` as written (check's key name: `policy`).
+    #[serde(rename = "policy")]
     pub p: Option<Policy>,
+    /// `sp=` (check's key name: `subdomain_policy`).
+    #[serde(rename = "subdomain_policy")]
     pub sp: Option<Policy>,
+    /// `np=` (check's key name: `nonexistent_policy`).
+    #[serde(rename = "nonexistent_policy")]
     pub np: Option<Policy>,
     /// `pct=` as RFC 7489 receivers read it (RFC 9989 removed the tag).
     pub pct: Option<u8>,
@@ -321,6 +327,7 @@ fn rfc7489_reading(
 /// Organizational Domain must publish `<policy-domain>._report._dmarc.<destination>`.
 fn report_destinations(dns: &Dns, at: &str, record: &Record, f: &mut Findings) {
     let own = organizational_domain(dns, at, DmarcSpec::Rfc9989);
+    let mut checked = std::collections::HashSet::new();
     for uri in record.rua.iter().chain(&record.ruf) {
         let Some(addr) = uri
             .get(..7)
@@ -342,6 +349,9 @@ fn report_destinations(dns: &Dns, at: &str, record: &Record, f: &mut Findings) {
             );
             continue;
         };
+        if checked.insert(dest.clone()) {
+            super::report_mailbox(dns, "dmarc.report-no-mx", uri, &dest, f);
+        }
         if own.domain().is_some_and(|o| is_subdomain_of(&dest, o)) {
             continue;
         }

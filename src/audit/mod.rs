@@ -2,9 +2,12 @@
 //! the exit code follows the worst severity (README "Finding ids").
 
 mod bimi;
+mod bimi_svg;
+mod bimi_vmc;
 mod dane;
 mod dkim;
 mod dmarc;
+pub mod dnssec;
 pub mod findings;
 mod mta_sts;
 mod mx;
@@ -36,6 +39,10 @@ pub struct AuditOptions {
     pub https: Option<crate::transport::https::HttpsClient>,
     /// `--probe`: STARTTLS to every MX.
     pub probe: Option<ProbeSettings>,
+    /// `--ca-file` contents (PEM): also the anchors a BIMI VMC/CMC chain is verified against.
+    pub ca_pem: Option<Vec<u8>>,
+    /// When certificates are judged (`--at`, else now), unix seconds.
+    pub now: i64,
 }
 
 /// The audit of one domain.
@@ -61,6 +68,8 @@ pub struct DomainSection {
     pub tls_rpt: Option<String>,
     /// TLSA records per MX with their DNSSEC status.
     pub dane: Vec<MxTlsa>,
+    /// DNSSEC status of the domain and of each MX host.
+    pub dnssec: Vec<dnssec::NameDnssec>,
     /// The `default._bimi` record.
     pub bimi: Option<String>,
     /// This domain's findings.
@@ -103,6 +112,24 @@ pub(crate) fn records_starting(
     })
 }
 
+/// A `mailto:` report destination whose domain takes no mail: the reports cannot arrive.
+pub(crate) fn report_mailbox(dns: &Dns, id: &'static str, uri: &str, dest: &str, f: &mut Findings) {
+    match mx::mail_reaches(dns, dest) {
+        Ok(()) => {}
+        Err(Ok(why)) => f.error(
+            id,
+            format!("{uri}: {dest} cannot receive mail ({why}): the reports cannot arrive"),
+            Some("send reports to a mailbox at a domain with working MX records"),
+        ),
+        Err(Err(e)) if e.is_temporary() => f.dns_failure(
+            id,
+            format!("MX lookup for report destination {dest} failed: {e}"),
+        ),
+        Err(Err(_)) => {}
+    }
+}
+
+/// Audit one domain: every area's findings, in a fixed order.
 pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSection {
     let domain = normalize(domain);
     let mut f = Findings::new(&domain);
@@ -127,6 +154,17 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         );
     }
     let mx = mx::audit_mx(dns, &domain, &mut f);
+    if mx.null_mx && spf::authorizes_senders(&spf) {
+        f.warning(
+            "mx.null-with-senders",
+            "null MX, yet SPF authorizes senders: mail from this domain cannot receive bounces, \
+             and receivers may reject it (RFC 7505 §4.2)"
+                .into(),
+            Some("publish \"v=spf1 -all\" if the domain sends no mail, or real MX records if it does"),
+        );
+    }
+    let mx_names: Vec<String> = mx.hosts.iter().map(|h| h.host.clone()).collect();
+    let dnssec = dnssec::audit_dnssec(dns, &domain, &mx_names, &mut f);
     let sts = crate::transport::mta_sts::lookup_txt(dns, &domain);
     match (&sts.id, &sts.error) {
         (Some(id), _) => f.info("mta-sts.txt", format!("_mta-sts.{domain}: id={id}")),
@@ -163,8 +201,19 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         }
         None => Vec::new(),
     };
+    for t in &dane {
+        let probed = probes
+            .iter()
+            .find(|p| p.mx == t.mx && !p.tlsa_matched.is_empty());
+        dane::rollover(t, probed.map(|p| p.tlsa_matched.as_slice()), &mut f);
+    }
     let tls_rpt = tls_rpt::audit_tls_rpt(dns, &domain, wants_tls, &mut f);
-    let bimi = bimi::audit_bimi(dns, &domain, &mut f);
+    let bimi_cx = bimi::BimiContext {
+        https: opts.https.as_ref(),
+        anchors: opts.ca_pem.as_deref(),
+        now: opts.now,
+    };
+    let bimi = bimi::audit_bimi(dns, &domain, &dmarc, &bimi_cx, &mut f);
     DomainSection {
         domain,
         spf,
@@ -176,6 +225,7 @@ pub fn audit_domain(dns: &Dns, domain: &str, opts: &AuditOptions) -> DomainSecti
         probes,
         tls_rpt,
         dane,
+        dnssec,
         bimi,
         incomplete: f.incomplete,
         findings: f.list,
@@ -211,6 +261,7 @@ pub fn audit(dns: &Dns, domains: &[String], opts: &AuditOptions) -> DomainReport
                         probes: Vec::new(),
                         tls_rpt: None,
                         dane: Vec::new(),
+                        dnssec: Vec::new(),
                         bimi: None,
                         incomplete: true,
                         findings: f.list,

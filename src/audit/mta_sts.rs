@@ -107,15 +107,24 @@ pub(super) fn audit_mta_sts_policy(
             Some("use weeks (e.g. 604800 or more)"),
         );
     }
-    if policy.mode != Mode::None {
-        for host in &mx.hosts {
-            if !policy.mx.iter().any(|p| mta_sts::mx_matches(p, &host.host)) {
-                f.error(
-                    "mta-sts.mx-mismatch",
-                    format!("MX {} matches no mx: line of the policy: senders in enforce mode will not deliver to it", host.host),
-                    Some("add the MX to the policy (and change the id in _mta-sts)"),
-                );
-            }
+    for host in &mx.hosts {
+        if policy.mx.iter().any(|p| mta_sts::mx_matches(p, &host.host)) {
+            continue;
+        }
+        match policy.mode {
+            Mode::Enforce => f.error(
+                "mta-sts.mx-mismatch",
+                format!("MX {} matches no mx: line of the policy: senders in enforce mode will not deliver to it", host.host),
+                Some("add the MX to the policy (and change the id in _mta-sts)"),
+            ),
+            // RFC 8461 §5: in testing mode a failed check is reported (TLS-RPT), never a
+            // reason not to deliver.
+            Mode::Testing => f.warning(
+                "mta-sts.mx-mismatch",
+                format!("MX {} matches no mx: line of the policy: in testing mode senders still deliver to it and report the failure; switching to enforce would stop that mail", host.host),
+                Some("add the MX to the policy (and change the id in _mta-sts) before enforcing"),
+            ),
+            Mode::None => {}
         }
     }
     Some(policy)

@@ -208,6 +208,94 @@ fn collect_problems<'a>(node: &'a SpfNode, out: &mut Vec<(&'a str, &'a Problem)>
     }
 }
 
+/// The qualifier of a record's first `all` (the one a receiver reaches; terms after it are
+/// never evaluated).
+fn all_qualifier(parsed: &record::Record) -> Option<Qualifier> {
+    parsed.terms.iter().find_map(|t| match t {
+        Term::Directive {
+            mechanism: Mechanism::All,
+            qualifier,
+            ..
+        } => Some(*qualifier),
+        _ => None,
+    })
+}
+
+/// `+all` and `?all` wherever a receiver reaches them. On the result path (the record and its
+/// redirect targets) both decide the domain's result; inside an include only `+all` matters:
+/// the include then matches for every host, so the including record passes everyone (RFC 7208
+/// §5.2), while an included `?all` only makes the include not match. A record shared by
+/// several branches is reported once.
+fn all_findings<'a>(
+    node: &'a SpfNode,
+    via: &mut Vec<&'a str>,
+    in_include: bool,
+    seen: &mut HashSet<(&'a str, bool)>,
+    f: &mut Findings,
+) {
+    let qualifier = node
+        .record
+        .as_deref()
+        .and_then(|r| record::parse(r.as_bytes()).ok())
+        .and_then(|p| all_qualifier(&p));
+    if seen.insert((&node.domain, in_include)) {
+        let at = if via.is_empty() {
+            String::new()
+        } else {
+            format!(" in {} (via {})", node.domain, via.join(" > "))
+        };
+        match qualifier {
+            Some(Qualifier::Pass) if in_include => f.error(
+                "spf.plus-all",
+                format!("+all{at}: the include matches for every host, so every host on the Internet passes as this domain"),
+                Some("remove the include, or ask its owner to end the record with -all or ~all"),
+            ),
+            Some(Qualifier::Pass) => f.error(
+                "spf.plus-all",
+                format!("+all{at}: every host on the Internet may send as this domain"),
+                Some("end the record with -all or ~all"),
+            ),
+            Some(Qualifier::Neutral) if !in_include => f.warning(
+                "spf.neutral-all",
+                format!("?all{at}: hosts not listed get neutral, which protects nothing"),
+                Some("end the record with -all or ~all"),
+            ),
+            _ => {}
+        }
+    }
+    for b in &node.children {
+        let include = !b.term.starts_with("redirect=");
+        // Under `-include:` / `~include:` / `?include:` a match fails (or softfails) the
+        // client: nothing below can let every host pass.
+        if include && b.term.starts_with(['-', '~', '?']) {
+            continue;
+        }
+        via.push(&b.term);
+        all_findings(&b.node, via, in_include || include, seen, f);
+        via.pop();
+    }
+}
+
+/// Whether the record authorizes any sender: a term other than `-all` / `~all`, or a redirect.
+pub(super) fn authorizes_senders(section: &SpfSection) -> bool {
+    section
+        .record
+        .as_deref()
+        .and_then(|r| record::parse(r.as_bytes()).ok())
+        .is_some_and(|p| {
+            (p.redirect.is_some() && all_qualifier(&p).is_none())
+                || p.terms.iter().any(|t| match t {
+                    Term::Directive {
+                        mechanism: Mechanism::All,
+                        qualifier,
+                        ..
+                    } => matches!(qualifier, Qualifier::Pass | Qualifier::Neutral),
+                    Term::Directive { .. } => true,
+                    _ => false,
+                })
+        })
+}
+
 /// Audit the SPF record of `domain`.
 pub fn audit(dns: &Dns, domain: &str, f: &mut Findings) -> SpfSection {
     let mut section = SpfSection::default();
@@ -355,32 +443,14 @@ pub fn audit(dns: &Dns, domain: &str, f: &mut Findings) -> SpfSection {
             ProblemCause::NotFollowed { .. } => f.info("spf.note", message),
         }
     }
-    let all = parsed.terms.iter().find_map(|t| match t {
-        Term::Directive {
-            mechanism: Mechanism::All,
-            qualifier,
-            ..
-        } => Some(*qualifier),
-        _ => None,
-    });
-    match all {
-        Some(Qualifier::Pass) => f.error(
-            "spf.plus-all",
-            "+all: every host on the Internet may send as this domain".into(),
-            Some("end the record with -all or ~all"),
-        ),
-        Some(Qualifier::Neutral) => f.warning(
-            "spf.neutral-all",
-            "?all: hosts not listed get neutral, which protects nothing".into(),
-            Some("end the record with -all or ~all"),
-        ),
-        None if parsed.redirect.is_none() => f.warning(
+    if all_qualifier(&parsed).is_none() && parsed.redirect.is_none() {
+        f.warning(
             "spf.no-all",
             "no all term and no redirect: unlisted hosts get neutral".into(),
             Some("end the record with -all or ~all"),
-        ),
-        _ => {}
+        );
     }
+    all_findings(&tree, &mut Vec::new(), false, &mut HashSet::new(), f);
     if parsed.terms.iter().any(|t| {
         matches!(
             t,

@@ -38,7 +38,7 @@ pub enum TagError {
     TooManyTags { limit: usize },
 }
 
-fn is_wsp(c: char) -> bool {
+pub(crate) fn is_wsp(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 

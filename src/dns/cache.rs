@@ -2,6 +2,7 @@
 //! batch: a question asked while the same question is in flight waits for that answer instead
 //! of sending its own.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,9 +11,10 @@ use std::time::Instant;
 use super::name::normalize;
 use super::{Answer, Dnssec, Failure, RecordType, Resolve, txt_strings};
 
-type Key = (String, RecordType);
-/// One cell per question: filled once, waited on by everyone who asks while it is in flight.
-type Cells<T> = Mutex<HashMap<Key, Arc<OnceLock<T>>>>;
+/// One cell per question, by type then normalised name (so a name already in normal form is
+/// looked up without building a key): filled once, waited on by everyone who asks while it is
+/// in flight.
+type Cells<T> = Mutex<HashMap<RecordType, HashMap<String, Arc<OnceLock<T>>>>>;
 
 /// The DNS seam the checks use: a backend behind a per-run cache shared by every thread.
 pub struct Dns {
@@ -24,10 +26,27 @@ pub struct Dns {
     cutoff: OnceLock<Instant>,
 }
 
-/// The cell for `key`, created empty on first use; the map lock is held only for this.
-fn cell<T>(map: &Cells<T>, key: Key) -> Arc<OnceLock<T>> {
+/// `name` normalised ([`normalize`]), borrowed when it already is (the common case: names
+/// built by the checks are lower case without a trailing dot).
+fn normal(name: &str) -> Cow<'_, str> {
+    if name.ends_with('.') || name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(normalize(name))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// The cell for (`name`, `rtype`), created empty on first use; the map lock is held only for
+/// this.
+fn cell<T>(map: &Cells<T>, name: &str, rtype: RecordType) -> Arc<OnceLock<T>> {
     match map.lock() {
-        Ok(mut m) => m.entry(key).or_default().clone(),
+        Ok(mut m) => {
+            let names = m.entry(rtype).or_default();
+            if let Some(c) = names.get(name) {
+                return Arc::clone(c);
+            }
+            Arc::clone(names.entry(name.to_string()).or_default())
+        }
         // A poisoned map (a panicking thread) still answers, just without sharing.
         Err(_) => Arc::new(OnceLock::new()),
     }
@@ -43,6 +62,22 @@ impl Dns {
             queries: AtomicUsize::new(0),
             cutoff: OnceLock::new(),
         }
+    }
+
+    /// `f` of the cached answer, asked of the backend on first use.
+    fn with_answer<R>(&self, name: &str, rtype: RecordType, f: impl FnOnce(&Answer) -> R) -> R {
+        let name = normal(name);
+        let cell = cell(&self.plain, &name, rtype);
+        f(cell.get_or_init(|| {
+            if self.past_cutoff() {
+                return Err(Failure::Deadline);
+            }
+            self.queries.fetch_add(1, Ordering::Relaxed);
+            match self.cutoff.get() {
+                Some(by) => self.backend.query_by(&name, rtype, *by),
+                None => self.backend.query(&name, rtype),
+            }
+        }))
     }
 
     /// A deadline for the whole run (`filter --deadline`): from `at` on, every lookup that
@@ -67,10 +102,14 @@ impl Dns {
                 .count()
         };
         let plain = self.plain.lock().map_or(Vec::new(), |m| {
-            m.values().filter_map(|c| c.get().cloned()).collect()
+            m.values()
+                .flat_map(HashMap::values)
+                .filter_map(|c| c.get().cloned())
+                .collect()
         });
         let validated = self.validated.lock().map_or(Vec::new(), |m| {
             m.values()
+                .flat_map(HashMap::values)
                 .filter_map(|c| c.get().map(|(a, _)| a.clone()))
                 .collect()
         });
@@ -79,33 +118,21 @@ impl Dns {
 
     /// One lookup, answered from the run's cache when the same question was asked before.
     pub fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        let key = (normalize(name), rtype);
-        let cell = cell(&self.plain, key.clone());
-        cell.get_or_init(|| {
-            if self.past_cutoff() {
-                return Err(Failure::Deadline);
-            }
-            self.queries.fetch_add(1, Ordering::Relaxed);
-            match self.cutoff.get() {
-                Some(by) => self.backend.query_by(&key.0, rtype, *by),
-                None => self.backend.query(&key.0, rtype),
-            }
-        })
-        .clone()
+        self.with_answer(name, rtype, Clone::clone)
     }
 
     /// A lookup with its DNSSEC status (cached apart: it may go to a validating resolver).
     pub fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        let key = (normalize(name), rtype);
-        let cell = cell(&self.validated, key.clone());
+        let name = normal(name);
+        let cell = cell(&self.validated, &name, rtype);
         cell.get_or_init(|| {
             if self.past_cutoff() {
                 return (Err(Failure::Deadline), Dnssec::Indeterminate);
             }
             self.queries.fetch_add(1, Ordering::Relaxed);
             match self.cutoff.get() {
-                Some(by) => self.backend.query_dnssec_by(&key.0, rtype, *by),
-                None => self.backend.query_dnssec(&key.0, rtype),
+                Some(by) => self.backend.query_dnssec_by(&name, rtype, *by),
+                None => self.backend.query_dnssec(&name, rtype),
             }
         })
         .clone()
@@ -113,7 +140,11 @@ impl Dns {
 
     /// TXT records as whole texts (strings of one record joined, RFC 7208 §3.3).
     pub fn txt(&self, name: &str) -> Result<Vec<Vec<u8>>, Failure> {
-        self.query(name, RecordType::Txt).map(|r| txt_strings(&r))
+        // From the cached records themselves: no copy of the records on the way.
+        self.with_answer(name, RecordType::Txt, |a| match a {
+            Ok(records) => Ok(txt_strings(records)),
+            Err(f) => Err(*f),
+        })
     }
 
     /// Whether independent questions should be asked concurrently (live DNS).

@@ -167,13 +167,22 @@ impl Walker {
             vec![path.to_path_buf()]
         };
         for dir in dirs {
-            let mut entries: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
-                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-                Err(e) => return emit(item(&dir, Err(ItemError::CannotOpen(e)))),
-            };
-            entries.sort();
-            for entry in entries {
-                let is_dir = entry.is_dir();
+            // The entry's type comes with the folder listing (no stat per entry); only a
+            // symbolic link is followed to see what it is.
+            let mut entries: Vec<(std::path::PathBuf, Option<std::fs::FileType>)> =
+                match std::fs::read_dir(&dir) {
+                    Ok(rd) => rd
+                        .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type().ok())))
+                        .collect(),
+                    Err(e) => return emit(item(&dir, Err(ItemError::CannotOpen(e)))),
+                };
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (entry, kind) in entries {
+                let plain_file = kind.is_some_and(|k| k.is_file());
+                let is_dir = match kind {
+                    Some(k) if !k.is_symlink() => k.is_dir(),
+                    _ => entry.is_dir(),
+                };
                 let name = entry
                     .file_name()
                     .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -184,7 +193,17 @@ impl Walker {
                     || is_dir && !maildir
                     || name.ends_with(".eml")
                     || name.ends_with(".mbox");
-                if take && !name.starts_with('.') && !self.path(&entry, false, emit) {
+                if !take || name.starts_with('.') {
+                    continue;
+                }
+                // A regular file (as listed) is opened at once: `file` checks again on the
+                // open file, so nothing swapped in meanwhile is read.
+                let keep = if plain_file {
+                    self.file(&entry, false, emit)
+                } else {
+                    self.path(&entry, false, emit)
+                };
+                if !keep {
                     return false;
                 }
             }
@@ -192,16 +211,19 @@ impl Walker {
         true
     }
 
-    /// One open per file (a FIFO named on the command line can be read only once): the first
-    /// octets say whether it is an mbox.
+    /// One open per file (a FIFO named on the command line can be read only once) and, for a
+    /// message file, one read: the size from the open file sizes the buffer, and a short read
+    /// of a regular file is its end. The first octets say whether it is an mbox, which is then
+    /// streamed from there.
     fn file(&mut self, path: &Path, named: bool, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
-        let file = match std::fs::File::open(path) {
+        let mut file = match std::fs::File::open(path) {
             Ok(f) => f,
             Err(e) => return emit(item(path, Err(ItemError::CannotOpen(e)))),
         };
+        let meta = file.metadata().ok();
         // It may have been swapped for something else since it was looked at.
         if !named
-            && let Ok(meta) = file.metadata()
+            && let Some(meta) = &meta
             && !meta.is_file()
         {
             return emit(item(
@@ -209,22 +231,85 @@ impl Walker {
                 Err(ItemError::NotRegular(FileKind::of(meta.file_type()))),
             ));
         }
-        let mut reader = std::io::BufReader::with_capacity(MAX_LINE, file);
-        let is_mbox = match reader.fill_buf() {
-            Ok(head) => head.starts_with(b"From "),
+        let size = meta
+            .as_ref()
+            .filter(|m| m.is_file())
+            .map(std::fs::Metadata::len);
+        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        // Enough for the whole file and one octet more (its end, or a file over the limit),
+        // but never more than one mbox line's worth before knowing what the file is.
+        let head = match size {
+            Some(s) => usize::try_from(s).map_or(MAX_LINE, |s| s.saturating_add(1).min(MAX_LINE)),
+            None => MAX_LINE,
+        }
+        .min(limit.saturating_add(1));
+        let mut buf = Vec::new();
+        let at_end = match read_head(&mut file, &mut buf, head, size.is_some()) {
+            Ok(end) => end,
             Err(e) => return emit(item(path, Err(ItemError::Read(e)))),
         };
-        if is_mbox {
+        if buf.starts_with(b"From ") {
+            let reader =
+                std::io::BufReader::with_capacity(MAX_LINE, std::io::Cursor::new(buf).chain(file));
             return mbox(path, reader, self.limit, emit);
         }
-        let mut buf = Vec::new();
-        let bytes = match reader.take(self.limit + 1).read_to_end(&mut buf) {
-            Ok(_) if buf.len() as u64 > self.limit => Err(ItemError::TooLarge(self.limit)),
-            Ok(_) => Ok(buf),
-            Err(e) => Err(ItemError::Read(e)),
+        if !at_end && buf.len() <= limit {
+            if let Some(s) = size {
+                buf.reserve(
+                    usize::try_from(s)
+                        .unwrap_or(0)
+                        .min(limit)
+                        .saturating_sub(buf.len())
+                        + 1,
+                );
+            }
+            let more = (limit - buf.len()) as u64 + 1;
+            if let Err(e) = file.take(more).read_to_end(&mut buf) {
+                return emit(item(path, Err(ItemError::Read(e))));
+            }
+        }
+        let bytes = if buf.len() > limit {
+            Err(ItemError::TooLarge(self.limit))
+        } else {
+            Ok(buf)
         };
         emit(item(path, bytes))
     }
+}
+
+/// Read up to `want` octets into `buf`; whether the end of the file was seen. A regular file
+/// (`regular`) that gives fewer octets than asked has ended: no second read to hear it say so.
+fn read_head(
+    file: &mut std::fs::File,
+    buf: &mut Vec<u8>,
+    want: usize,
+    regular: bool,
+) -> std::io::Result<bool> {
+    buf.resize(want, 0);
+    let mut got = 0;
+    let mut at_end = false;
+    while got < want {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => {
+                at_end = true;
+                break;
+            }
+            Ok(n) => {
+                got += n;
+                if regular && got < want {
+                    at_end = true;
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(got);
+                return Err(e);
+            }
+        }
+    }
+    buf.truncate(got);
+    Ok(at_end)
 }
 
 /// What the remaining pieces of a long mbox line are.

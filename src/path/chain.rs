@@ -4,35 +4,66 @@
 use std::net::IpAddr;
 
 use super::anomaly::{Anomaly, Since};
-use super::ranges::special_range;
+use super::internal::{self, Evidence};
+use super::ranges::{Range, special_range};
 use super::received::{ParsedHop, parse_hop};
 use super::trust::TrustedMta;
-use super::{Hop, PathInfo};
+use super::{Hop, Judgement, PathInfo};
 use crate::message::Message;
 
 /// A gap between hops worth a warning (mail normally moves in seconds).
 const LONG_GAP_SECONDS: i64 = 3600;
 
+/// How the trusted part of the path is found.
+pub struct Walk<'a> {
+    /// `--trusted-mta`: MTAs of ours by name or address.
+    pub trusted: &'a [TrustedMta],
+    /// Infer internal hops from evidence the sender cannot choose (on by default).
+    pub infer: bool,
+    /// Forward-confirmed reverse DNS of an address (the name), for the inference.
+    pub fcrdns: &'a mut dyn FnMut(IpAddr) -> Option<String>,
+}
+
 /// Walk the Received fields. The topmost was added by our own border MTA and is always trusted;
-/// while a hop's sender is a `--trusted-mta`, the hop below it is trusted too. `date` is the
-/// Date field's time, `at` the evaluation time (future timestamps are measured against it).
-pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64) -> PathInfo {
+/// walking down, while a hop's sender is ours (a `--trusted-mta`, or inferred: see
+/// `internal.rs`) the hop below it is trusted too. `date` is the Date field's time, `at` the
+/// evaluation time (future timestamps are measured against it).
+pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -> PathInfo {
     let parsed: Vec<ParsedHop> = msg
         .all("Received")
         .enumerate()
         .map(|(i, f)| parse_hop(i + 1, f.value))
         .collect();
     let n = parsed.len();
-    let mut info = PathInfo::default();
-    // Top-down: the first hop whose sender is not one of ours is where mail entered.
-    let entry = parsed
-        .iter()
-        .position(|hop| !trusted.iter().any(|t| t.matches(hop)))
-        .or(n.checked_sub(1));
+    let mut info = PathInfo {
+        infer_internal: walk.infer,
+        ..PathInfo::default()
+    };
+    // Top-down: the first hop whose sender is not shown to be ours is where mail entered.
+    let mut evidence: Vec<Option<Evidence>> = vec![None; n];
+    let mut lookups = 0;
+    let mut entry = None;
+    for (e, hop) in parsed.iter().enumerate() {
+        let mut limited = |ip: IpAddr| {
+            if lookups >= internal::MAX_FCRDNS {
+                return None;
+            }
+            lookups += 1;
+            (walk.fcrdns)(ip)
+        };
+        match internal::sender_is_ours(hop, walk.trusted, walk.infer, &mut limited) {
+            Some(ev) if hop.hop.raw.is_none() => evidence[e] = Some(ev),
+            _ => {
+                entry = Some(e);
+                break;
+            }
+        }
+    }
+    let entry = entry.or(n.checked_sub(1));
     info.trusted_hops = entry.map_or(0, |e| e + 1);
     if let Some(e) = entry {
         let hop = &parsed[e];
-        if let Some(t) = trusted.iter().find(|t| t.claimed_by(hop)) {
+        if let Some(t) = walk.trusted.iter().find(|t| t.claimed_by(hop)) {
             info.anomalies.push(Anomaly::HeloClaimsTrusted {
                 hop: n - e,
                 name: t.name().unwrap_or_default().to_string(),
@@ -49,6 +80,7 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
                 crate::message::author::a_label(&h).unwrap_or(h)
             }
         });
+        let inside = evidence[e].is_some();
         match hop.from_ip {
             None => info.anomalies.push(Anomaly::NoClientIp(n - e)),
             Some(ip) => match special_range(ip) {
@@ -56,8 +88,9 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
                     info.anomalies
                         .push(Anomaly::OriginDocumentation { ip, range });
                 }
-                Some(range) => info.anomalies.push(Anomaly::OriginSpecial { ip, range }),
-                None => {}
+                // A chain that is ours all the way down started inside: nothing misplaced.
+                Some(range) if !inside => info.anomalies.push(Anomaly::OriginSpecial { ip, range }),
+                _ => {}
             },
         }
     }
@@ -69,6 +102,8 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
         let mut hop = p.hop.clone();
         hop.index = number;
         hop.trusted = p.hop.field <= info.trusted_hops;
+        let e = p.hop.field - 1;
+        (hop.judgement, hop.judgement_reason) = judge(p, e, entry, &evidence[e], walk.infer);
         if hop.raw.is_some() {
             info.anomalies.push(Anomaly::Unparsed(number));
             hops.push(hop);
@@ -95,14 +130,14 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
                     if t - prev > LONG_GAP_SECONDS {
                         info.anomalies.push(Anomaly::LongGap {
                             hop: number,
-                            gap: duration(t - prev),
+                            gap: super::duration(t - prev),
                             since,
                         });
                     }
                     if t < prev {
                         info.anomalies.push(Anomaly::Earlier {
                             hop: number,
-                            gap: duration(prev - t),
+                            gap: super::duration(prev - t),
                             since,
                         });
                     }
@@ -110,7 +145,7 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
                 if t > at + 15 * 60 {
                     info.anomalies.push(Anomaly::Future {
                         hop: number,
-                        ahead: duration(t - at),
+                        ahead: super::duration(t - at),
                     });
                 }
                 previous_time = Some(t);
@@ -131,9 +166,18 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
         let smtp = hop
             .protocol
             .as_deref()
-            .is_some_and(|p| matches!(p, "SMTP" | "ESMTP" | "ESMTPA" | "UTF8SMTP" | "UTF8SMTPA"));
-        let local = p.from_ip.is_some_and(|ip| ip.is_loopback());
-        if smtp && !hop.tls && !local {
+            .is_some_and(super::with::is_plain_smtp);
+        // No alarm for loopback and internal-range clients, hops inside our side, and a local
+        // handoff (no client at all: `Received: by host with SMTP id ...`).
+        let local = p.from_ip.is_some_and(|ip| {
+            special_range(ip).is_some_and(|r| {
+                matches!(
+                    r,
+                    Range::Loopback | Range::Private | Range::UniqueLocal | Range::LinkLocal
+                )
+            })
+        }) || (p.from_ip.is_none() && p.from_host.is_none());
+        if smtp && !hop.tls && !local && hop.judgement != Judgement::Internal {
             info.anomalies.push(Anomaly::NoTls(number));
         }
         hops.push(hop);
@@ -150,7 +194,17 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
             .filter_map(|n| n.as_deref())
             .any(|n| crate::dns::name::normalize(n) == by);
         let ip_literal = next_from.parse::<IpAddr>().is_ok();
-        if !same && !ip_literal && after.from_host.as_deref() != Some("localhost") {
+        // One organization on both sides (EOP's `mail.protection.outlook.com` by-name and
+        // `eop-NAM04.prod.protection.outlook.com` from-name) is no gap, nor is a content
+        // filter's loop through localhost.
+        let same_org = names
+            .iter()
+            .filter_map(|n| n.as_deref())
+            .any(|n| internal::same_organization(n, &by));
+        let filter_loop = after.from_host.as_deref() == Some("localhost")
+            || by == "localhost"
+            || after.from_ip.is_some_and(|ip| ip.is_loopback());
+        if !same && !ip_literal && !same_org && !filter_loop {
             info.anomalies.push(Anomaly::Gap {
                 hop: n - after.hop.field + 1,
                 from: next_from.clone(),
@@ -159,14 +213,51 @@ pub fn analyse(msg: &Message, trusted: &[TrustedMta], date: Option<i64>, at: i64
             });
         }
     }
-    if let (Some(first), Some(last)) = (
-        date.or_else(|| parsed.last().and_then(|p| p.timestamp)),
-        parsed.first().and_then(|p| p.timestamp),
-    ) {
+    let last = parsed.first().and_then(|p| p.timestamp);
+    let first_received = parsed.iter().rev().find_map(|p| p.timestamp);
+    if let (Some(first), Some(last)) = (date.or(first_received), last) {
         info.total_transit_seconds = Some(last - first);
     }
+    if parsed.iter().filter(|p| p.timestamp.is_some()).count() > 1 {
+        info.received_transit_seconds = first_received.zip(last).map(|(f, l)| l - f);
+    }
+    info.date_transit_seconds = date.zip(last).map(|(d, l)| l - d);
     info.hops = hops;
     info
+}
+
+/// A hop's judgement and its reason; `e` is its position from the top, `entry` the boundary's.
+fn judge(
+    p: &ParsedHop,
+    e: usize,
+    entry: Option<usize>,
+    evidence: &Option<Evidence>,
+    infer: bool,
+) -> (Judgement, String) {
+    let by = p.hop.by_host.as_deref().unwrap_or("our MTA");
+    let client = match (p.from_ip, &p.from_host) {
+        (Some(ip), _) => ip.to_string(),
+        (None, Some(h)) => h.clone(),
+        (None, None) => "an unnamed client".to_string(),
+    };
+    match (entry, evidence) {
+        (Some(b), Some(ev)) if e <= b => (Judgement::Internal, ev.to_string()),
+        (Some(b), _) if e == b => (
+            Judgement::Boundary,
+            format!(
+                "where mail entered: {by} received it from {client}, not shown to be ours by anything the sender cannot choose{}",
+                if infer {
+                    ""
+                } else {
+                    " (internal-hop inference is off)"
+                }
+            ),
+        ),
+        _ => (
+            Judgement::External,
+            "below the trust boundary: written by hosts we do not control".to_string(),
+        ),
+    }
 }
 
 /// Position among all header fields (1 = topmost) of the Received field where mail entered
@@ -181,27 +272,16 @@ pub fn boundary_position(msg: &Message, path: &PathInfo) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
-/// "2h 5m", "40s": short durations for anomaly notes.
-fn duration(secs: i64) -> String {
-    let s = secs.unsigned_abs();
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn durations_read_naturally() {
+        use crate::path::duration;
         assert_eq!(duration(40), "40s");
-        assert_eq!(duration(600), "10m");
-        assert_eq!(duration(7300), "2h 1m");
-        assert_eq!(duration(-90_000), "25h 0m");
+        assert_eq!(duration(65), "1m 05s");
+        assert_eq!(duration(600), "10m 00s");
+        assert_eq!(duration(18_600), "5h 10m");
+        assert_eq!(duration(-90_000), "1d 1h");
         assert_eq!(duration(200_000), "2d 7h");
     }
 }

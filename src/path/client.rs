@@ -41,7 +41,7 @@ pub(crate) struct Client {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tok<'a> {
+pub(super) enum Tok<'a> {
     Word(&'a [u8]),
     /// The text between `[` and `]`.
     Literal(&'a [u8]),
@@ -52,19 +52,39 @@ enum Tok<'a> {
 /// Top-level tokens up to the first `;` outside comments (the date follows it); `None`
 /// when a comment or literal is not closed.
 fn tokens(s: &[u8]) -> Option<Vec<Tok<'_>>> {
+    tokens_with(s, false)
+}
+
+/// Top-level tokens of the clause part of a field (what comes before the date's `;`). An
+/// unclosed comment or literal runs to the end, and a stray `;` separates, so the clauses
+/// of a damaged field are still read (the client part is not: see `parse`).
+pub(super) fn clause_tokens(s: &[u8]) -> Vec<Tok<'_>> {
+    tokens_with(s, true).unwrap_or_default()
+}
+
+fn tokens_with(s: &[u8], lenient: bool) -> Option<Vec<Tok<'_>>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
         match s[i] {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b';' if lenient => i += 1,
             b';' => break,
             b'(' => {
-                let end = comment_end(s, i)?;
+                let end = match comment_end(s, i) {
+                    Some(e) => e,
+                    None if lenient => s.len(),
+                    None => return None,
+                };
                 out.push(Tok::Comment(&s[i + 1..end]));
                 i = end + 1;
             }
             b'[' => {
-                let end = i + 1 + s[i + 1..].iter().position(|&b| b == b']')?;
+                let end = match s[i + 1..].iter().position(|&b| b == b']') {
+                    Some(p) => i + 1 + p,
+                    None if lenient => s.len(),
+                    None => return None,
+                };
                 out.push(Tok::Literal(&s[i + 1..end]));
                 i = end + 1;
             }
@@ -83,7 +103,7 @@ fn tokens(s: &[u8]) -> Option<Vec<Tok<'_>>> {
 }
 
 /// Index of the `)` closing the comment that opens at `open`.
-fn comment_end(s: &[u8], open: usize) -> Option<usize> {
+pub(super) fn comment_end(s: &[u8], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = open;
     while i < s.len() {
@@ -105,7 +125,7 @@ fn comment_end(s: &[u8], open: usize) -> Option<usize> {
 
 /// Words and literals inside a comment; nested comments are skipped (Sendmail's
 /// `(may be forged)`), `name[ip]` splits into its name and literal.
-fn comment_words(s: &[u8]) -> Vec<Tok<'_>> {
+pub(super) fn comment_words(s: &[u8]) -> Vec<Tok<'_>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
@@ -133,7 +153,7 @@ fn comment_words(s: &[u8]) -> Vec<Tok<'_>> {
     out
 }
 
-fn is(word: &[u8], keyword: &str) -> bool {
+pub(super) fn is(word: &[u8], keyword: &str) -> bool {
     word.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
@@ -144,12 +164,12 @@ fn ends_from_clause(word: &[u8]) -> bool {
         .any(|k| is(word, k))
 }
 
-fn is_greeting(word: &[u8]) -> bool {
+pub(super) fn is_greeting(word: &[u8]) -> bool {
     ["helo", "ehlo", "lhlo"].iter().any(|k| is(word, k))
 }
 
 /// The text of an address literal as an IP: `IPv6:` prefix, a `%zone` and a `:port` dropped.
-fn literal_ip(text: &[u8]) -> Option<IpAddr> {
+pub(super) fn literal_ip(text: &[u8]) -> Option<IpAddr> {
     let text = std::str::from_utf8(text).ok()?;
     let text = text.trim().trim_matches(|c| c == '(' || c == ')').trim();
     let text = match text.get(..5) {
@@ -187,17 +207,17 @@ fn rdns_name(word: &[u8]) -> Option<String> {
     .then(|| text.to_string())
 }
 
-fn text(word: &[u8]) -> String {
+pub(super) fn text(word: &[u8]) -> String {
     String::from_utf8_lossy(word).into_owned()
 }
 
 /// A host written as an address literal: the address when it is one, else `[text]`.
-fn literal_text(l: &[u8]) -> String {
+pub(super) fn literal_text(l: &[u8]) -> String {
     literal_ip(l).map_or_else(|| format!("[{}]", text(l)), |ip| ip.to_string())
 }
 
 /// A `by` host as written, without the `<>` or trailing `,` some MTAs add.
-fn host_word(w: &[u8]) -> String {
+pub(super) fn host_word(w: &[u8]) -> String {
     text(w)
         .trim_start_matches('<')
         .trim_end_matches([',', '>'])

@@ -5,11 +5,15 @@ pub mod anomaly;
 pub mod authres;
 pub mod chain;
 pub(crate) mod client;
+pub(crate) mod date;
 pub mod dnsbl;
+pub mod internal;
 pub mod iprev;
 pub mod ranges;
 pub mod received;
+pub mod received_spf;
 pub mod trust;
+pub(crate) mod with;
 
 use serde::Serialize;
 
@@ -36,6 +40,16 @@ pub struct PathInfo {
     pub sources: Vec<String>,
     /// From the Date field (or the first hop) to the last hop, when both have times.
     pub total_transit_seconds: Option<i64>,
+    /// From the first (oldest) Received time to the last (newest).
+    pub received_transit_seconds: Option<i64>,
+    /// From the Date field to the last Received time.
+    pub date_transit_seconds: Option<i64>,
+    /// Whether internal hops were inferred (off: only `--trusted-mta` moves the boundary).
+    pub infer_internal: bool,
+    /// `--ip` replaced the origin the path gives (`origin_ip` is then the option's).
+    pub origin_override: bool,
+    /// The origin the path itself gives, when `--ip` replaced it.
+    pub path_origin_ip: Option<std::net::IpAddr>,
     /// What looks wrong along the path (clock skew, gaps, hops without TLS, odd client addresses).
     pub anomalies: Vec<anomaly::Anomaly>,
 }
@@ -59,8 +73,14 @@ pub struct Hop {
     pub ident: Option<String>,
     /// The receiving MTA (the `by` clause).
     pub by_host: Option<String>,
-    /// The `with` clause: the protocol the hop used (SMTP, ESMTPS, LMTP, …).
+    /// The `via` clause (RFC 5321 §4.4 link; Exchange's `Frontend Transport`).
+    pub via: Option<String>,
+    /// The protocol the hop used: a registered name (SMTP, ESMTPS, LMTP, …) in upper case,
+    /// the one a vendor phrase names (`Microsoft SMTP Server` → SMTP), else the `with`
+    /// value as written (`mapi`, `QMQP`, `local-rmail`).
     pub protocol: Option<String>,
+    /// The `with` value exactly as written (vendor words included).
+    pub with: Option<String>,
     /// Whether the hop used TLS (a TLS version given, or a TLS protocol such as ESMTPS).
     pub tls: bool,
     /// The TLS version the field records, if any.
@@ -75,12 +95,56 @@ pub struct Hop {
     /// Unix time; RFC 3339 UTC in JSON.
     #[serde(serialize_with = "rfc3339")]
     pub timestamp: Option<i64>,
+    /// The zone offset the field wrote, in minutes east of UTC.
+    pub zone_offset_minutes: Option<i32>,
     /// Seconds since the previous hop (hop 1: since the Date field).
     pub delay_seconds: Option<i64>,
     /// Whether the hop is inside the trusted part of the path.
     pub trusted: bool,
+    /// `internal` (written and received inside our side), `boundary` (where mail entered
+    /// the trusted part) or `external` (below it: the sender's claims).
+    pub judgement: Judgement,
+    /// Why the hop was judged so (for `internal`: the evidence the sender cannot choose).
+    pub judgement_reason: String,
+    /// How each present value was obtained: `parsed` by the RFC 5321 grammar, or
+    /// `recovered` by a heuristic from a non-conforming shape.
+    pub obtained: std::collections::BTreeMap<&'static str, Obtained>,
     /// The field as written (escaped on output), when it could not be parsed.
     pub raw: Option<String>,
+}
+
+/// How a value of a Received field was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Obtained {
+    /// By the RFC 5321 §4.4 grammar (RFC 5322 dates, obsolete forms included).
+    Parsed,
+    /// By a heuristic, from a shape the grammar does not allow.
+    Recovered,
+}
+
+/// Where a hop stands relative to the trust boundary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Judgement {
+    /// Received by an MTA of ours from a host of ours.
+    Internal,
+    /// Received by an MTA of ours from outside: where mail entered the trusted part.
+    Boundary,
+    /// Below the boundary: written by hosts we do not control.
+    #[default]
+    External,
+}
+
+/// A duration as people read it: `40s`, `1m 05s`, `5h 10m`, `2d 7h` (the sign dropped).
+pub fn duration(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
 }
 
 /// A unix time as RFC 3339 in UTC (what the JSON has always shown).

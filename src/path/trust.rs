@@ -23,6 +23,15 @@ pub enum TrustedMtaError {
     Neither(String),
 }
 
+impl std::fmt::Display for TrustedMta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrustedMta::Name(n) => f.write_str(n),
+            TrustedMta::Net(c) => write!(f, "{}/{}", c.addr, c.len),
+        }
+    }
+}
+
 impl TrustedMta {
     /// A name, an address, or `ADDR/LEN`.
     pub fn parse(s: &str) -> Result<TrustedMta, TrustedMtaError> {

@@ -125,14 +125,32 @@ pub struct Summary {
     pub interrupted: bool,
 }
 
-struct Done {
-    seq: usize,
-    text: String,
+/// How one message counts in the summary.
+struct Outcome {
     verdict: Option<AuthResult>,
     reasons: Vec<String>,
     unreadable: bool,
     /// A folder entry passed over (not a regular file, a folder seen before): a note.
     skipped: bool,
+}
+
+/// Messages go to the workers in chunks, not one by one: a hand-off (a channel send, a lock, a
+/// wake-up) costs about as much as a small message's whole check, so one per message would
+/// be most of the run. A chunk closes at this many messages or bytes, whichever comes first.
+const CHUNK_MESSAGES: usize = 16;
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// A chunk of consecutive messages; `seq` orders the chunks.
+struct Chunk {
+    seq: usize,
+    items: Vec<Item>,
+}
+
+/// A chunk checked: its output lines in one buffer, and each message's outcome in order.
+struct Done {
+    seq: usize,
+    text: Vec<u8>,
+    outcomes: Vec<Outcome>,
 }
 
 /// The part of a reason before its parenthesis, so that counts group.
@@ -165,40 +183,55 @@ fn failure_reasons(r: &CheckReport) -> Vec<String> {
     out
 }
 
-fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool) -> Done {
+/// The name a human line gives a message: its path, and its offset in an mbox.
+fn label(item: &Item) -> String {
+    match item.offset {
+        Some(o) => format!("{}@{o}", item.path),
+        None => item.path.clone(),
+    }
+}
+
+/// Check one message and append its line to `text`.
+fn process(
+    item: &Item,
+    dns: &Dns,
+    opts: &CheckOptions,
+    human: bool,
+    text: &mut Vec<u8>,
+) -> Outcome {
     let source = Source {
         path: &item.path,
         offset: item.offset,
         index: item.index,
     };
-    let label = match item.offset {
-        Some(o) => format!("{}@{o}", item.path),
-        None => item.path.clone(),
-    };
-    let error = |e: &str, unreadable: bool, skipped: bool| Done {
-        seq,
-        text: if human {
-            format!(
-                "{}: {} {}\n",
-                crate::report::escape::term(&label),
+    let mut error = |e: &str, unreadable: bool, skipped: bool| {
+        if human {
+            human_line(
+                text,
+                &label(item),
                 if skipped { "SKIPPED" } else { "ERROR" },
-                crate::report::escape::term(e)
-            )
+                e,
+            );
         } else {
-            json_line(&ErrorLine {
-                schema: ERROR_SCHEMA,
-                source: Source {
-                    path: &item.path,
-                    offset: item.offset,
-                    index: item.index,
+            json_line(
+                text,
+                &ErrorLine {
+                    schema: ERROR_SCHEMA,
+                    source: Source {
+                        path: &item.path,
+                        offset: item.offset,
+                        index: item.index,
+                    },
+                    error: e,
                 },
-                error: e,
-            })
-        },
-        verdict: None,
-        reasons: Vec::new(),
-        unreadable,
-        skipped,
+            );
+        }
+        Outcome {
+            verdict: None,
+            reasons: Vec::new(),
+            unreadable,
+            skipped,
+        }
     };
     let bytes = match &item.bytes {
         Ok(b) => b,
@@ -211,22 +244,23 @@ fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool)
         Ok(mut report) => {
             // Per-message query counts mean nothing with a cache shared by every message.
             report.dns = DnsStats::default();
-            let text = if human {
-                format!(
-                    "{}: {} {}\n",
-                    crate::report::escape::term(&label),
-                    report.verdict.result.word().to_uppercase(),
-                    crate::report::escape::term(&report.verdict.summary)
-                )
+            if human {
+                human_line(
+                    text,
+                    &label(item),
+                    &report.verdict.result.word().to_uppercase(),
+                    &report.verdict.summary,
+                );
             } else {
-                json_line(&Line {
-                    source,
-                    report: &report,
-                })
-            };
-            Done {
-                seq,
-                text,
+                json_line(
+                    text,
+                    &Line {
+                        source,
+                        report: &report,
+                    },
+                );
+            }
+            Outcome {
                 verdict: Some(report.verdict.result),
                 reasons: failure_reasons(&report),
                 unreadable: false,
@@ -237,12 +271,51 @@ fn process(item: &Item, seq: usize, dns: &Dns, opts: &CheckOptions, human: bool)
     }
 }
 
-fn json_line<T: Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string(v).unwrap_or_else(|e| {
-        format!("{{\"schema\":\"{ERROR_SCHEMA}\",\"error\":\"cannot serialise: {e}\"}}")
-    });
-    s.push('\n');
-    s
+fn human_line(text: &mut Vec<u8>, label: &str, word: &str, what: &str) {
+    use std::fmt::Write as _;
+    let mut line = String::with_capacity(label.len() + what.len() + 16);
+    let _ = writeln!(
+        line,
+        "{}: {word} {}",
+        crate::report::escape::term(label),
+        crate::report::escape::term(what)
+    );
+    text.extend_from_slice(line.as_bytes());
+}
+
+/// One JSON line, serialized straight into `text` (no intermediate tree or string).
+fn json_line<T: Serialize>(text: &mut Vec<u8>, v: &T) {
+    let start = text.len();
+    if let Err(e) = serde_json::to_writer(&mut *text, v) {
+        text.truncate(start);
+        text.extend_from_slice(
+            format!("{{\"schema\":\"{ERROR_SCHEMA}\",\"error\":\"cannot serialise: {e}\"}}")
+                .as_bytes(),
+        );
+    }
+    text.push(b'\n');
+}
+
+/// Check the messages of one chunk; `capacity` is the size the last chunk's text reached
+/// (so the buffer is allocated once at its final size, not grown line by line).
+fn process_chunk(
+    chunk: &Chunk,
+    dns: &Dns,
+    opts: &CheckOptions,
+    human: bool,
+    capacity: usize,
+) -> Done {
+    let mut text = Vec::with_capacity(capacity);
+    let outcomes = chunk
+        .items
+        .iter()
+        .map(|item| process(item, dns, opts, human, &mut text))
+        .collect();
+    Done {
+        seq: chunk.seq,
+        text,
+        outcomes,
+    }
 }
 
 /// Run the batch, writing result lines to `out`; `progress` is told the count as it grows.
@@ -257,13 +330,13 @@ pub fn run(
     progress: &dyn Fn(usize),
 ) -> std::io::Result<Summary> {
     let jobs = cfg.jobs.max(1);
-    // At most `window` messages between the reader and the writer, however slow one is.
-    let window = jobs * 8;
+    // At most `window` chunks between the reader and the writer, however slow one is.
+    let window = jobs * 4;
     let (token_tx, token_rx) = mpsc::sync_channel::<()>(window);
     for _ in 0..window {
         let _ = token_tx.send(());
     }
-    let (item_tx, item_rx) = mpsc::sync_channel::<(usize, Item)>(jobs * 4);
+    let (item_tx, item_rx) = mpsc::sync_channel::<Chunk>(jobs * 2);
     let item_rx = Arc::new(std::sync::Mutex::new(item_rx));
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     // Set when the output fails: the reader and the workers stop taking work.
@@ -274,6 +347,22 @@ pub fn run(
     std::thread::scope(|s| -> std::io::Result<()> {
         s.spawn(move || {
             let mut seq = 0;
+            let mut chunk = Vec::with_capacity(CHUNK_MESSAGES);
+            let mut bytes = 0;
+            let send = |chunk: Vec<Item>, seq: &mut usize| -> bool {
+                if token_rx.recv().is_err() {
+                    return false;
+                }
+                let sent = item_tx
+                    .send(Chunk {
+                        seq: *seq,
+                        items: chunk,
+                    })
+                    .is_ok();
+                *seq += 1;
+                sent
+            };
+            let mut open = true;
             mbox::walk(&cfg.paths, cfg.max_size, &mut |item| {
                 if halted() {
                     return false;
@@ -281,13 +370,19 @@ pub fn run(
                 if cfg.shard.is_some_and(|sh| !sh.takes(&item)) {
                     return true;
                 }
-                if token_rx.recv().is_err() {
-                    return false;
+                bytes += item.bytes.as_ref().map_or(0, Vec::len);
+                chunk.push(item);
+                if chunk.len() < CHUNK_MESSAGES && bytes < CHUNK_BYTES {
+                    return true;
                 }
-                let sent = item_tx.send((seq, item)).is_ok();
-                seq += 1;
-                sent
+                bytes = 0;
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_MESSAGES));
+                open = send(full, &mut seq);
+                open
             });
+            if open && !chunk.is_empty() && !halted() {
+                send(chunk, &mut seq);
+            }
         });
         for _ in 0..jobs {
             let rx = Arc::clone(&item_rx);
@@ -295,17 +390,20 @@ pub fn run(
             let dns = Arc::clone(dns);
             let opts = &cfg.check;
             s.spawn(move || {
+                let mut capacity = 0;
                 loop {
                     let next = match rx.lock() {
                         Ok(r) => r.recv(),
                         Err(_) => return,
                     };
-                    let Ok((seq, item)) = next else { return };
+                    let Ok(chunk) = next else { return };
                     // Ctrl-C finishes what is in flight; a dead output does not.
                     if aborted.load(Ordering::Relaxed) {
                         return;
                     }
-                    if tx.send(process(&item, seq, &dns, opts, cfg.human)).is_err() {
+                    let done = process_chunk(&chunk, &dns, opts, cfg.human, capacity);
+                    capacity = done.text.len();
+                    if tx.send(done).is_err() {
                         return;
                     }
                 }
@@ -326,9 +424,12 @@ pub fn run(
     Ok(summary)
 }
 
-/// Results arrive out of order; the early ones wait for their turn. Each one written frees a
-/// place in the window for the reader. Returns at the first write error (`done` is dropped
-/// then, so the workers' next send fails and they stop).
+/// Chunks arrive out of order; the early ones wait for their turn. Each one written frees a
+/// place in the window for the reader. Output is buffered and flushed whenever the writer has
+/// caught up with the workers (so lines appear as soon as nothing else is ready, in few
+/// writes). Returns at the first write error (`done` is dropped then, so the workers' next
+/// send fails and they stop).
+#[allow(clippy::needless_pass_by_value)] // owned so that returning drops it (see above)
 fn write_in_order(
     done: mpsc::Receiver<Done>,
     tokens: &mpsc::SyncSender<()>,
@@ -336,26 +437,26 @@ fn write_in_order(
     summary: &mut Summary,
     progress: &dyn Fn(usize),
 ) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut pending: HashMap<usize, Done> = HashMap::new();
     let mut next = 0;
-    for d in done {
-        pending.insert(d.seq, d);
-        while let Some(d) = pending.remove(&next) {
-            out.write_all(d.text.as_bytes())?;
-            if d.skipped {
-                summary.skipped += 1;
-            } else {
-                summary.messages += 1;
-                match d.verdict {
-                    Some(v) => *summary.verdicts.entry(v.word().to_string()).or_default() += 1,
-                    None => summary.errors += 1,
+    loop {
+        let d = match done.try_recv() {
+            Ok(d) => d,
+            Err(mpsc::TryRecvError::Empty) => {
+                out.flush()?;
+                match done.recv() {
+                    Ok(d) => d,
+                    Err(_) => break,
                 }
             }
-            if d.unreadable {
-                summary.unreadable_inputs += 1;
-            }
-            for r in d.reasons {
-                *summary.reasons.entry(r).or_default() += 1;
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        };
+        pending.insert(d.seq, d);
+        while let Some(d) = pending.remove(&next) {
+            out.write_all(&d.text)?;
+            for o in d.outcomes {
+                count(summary, o);
             }
             next += 1;
             let _ = tokens.try_send(());
@@ -363,6 +464,24 @@ fn write_in_order(
         }
     }
     out.flush()
+}
+
+fn count(summary: &mut Summary, o: Outcome) {
+    if o.skipped {
+        summary.skipped += 1;
+    } else {
+        summary.messages += 1;
+        match o.verdict {
+            Some(v) => *summary.verdicts.entry(v.word().to_string()).or_default() += 1,
+            None => summary.errors += 1,
+        }
+    }
+    if o.unreadable {
+        summary.unreadable_inputs += 1;
+    }
+    for r in o.reasons {
+        *summary.reasons.entry(r).or_default() += 1;
+    }
 }
 
 /// The summary as text (stderr with JSON lines, the end of the human report otherwise).

@@ -20,7 +20,7 @@ pub fn check_message(
 ) -> Result<CheckReport, MessageError> {
     let wire = to_crlf(input);
     let msg = Message::parse(&wire)?;
-    let stage = path_stage(&msg, input.len(), opts);
+    let stage = path_stage(&msg, input.len(), opts, dns);
     let mut errors = stage.errors.clone();
     let newest = stage
         .path
@@ -79,6 +79,8 @@ pub fn check_message(
         opts.dmarc_spec,
     );
     let mut fields = stage.authentication_results;
+    let mut received_spf = stage.received_spf;
+    crate::path::received_spf::compare(&mut received_spf, spf_report.result, stage.ip);
     authres::compare(&mut fields, |clause| {
         our_result(
             clause,
@@ -127,6 +129,7 @@ pub fn check_message(
         dmarc: dmarc_report,
         iprev: lookups.iprev,
         authentication_results: fields,
+        received_spf,
         dnsbl: lookups.dnsbl,
         transport: lookups.transport,
         errors,

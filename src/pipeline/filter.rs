@@ -32,6 +32,8 @@ pub enum ExtraHeader {
     Verdict,
     /// X-Mailverdict-Summary: the one-line summary
     Summary,
+    /// Received-SPF (RFC 7208 §9.1): our SPF result for the client
+    ReceivedSpf,
 }
 
 /// What a `filter` run is asked to do (from the command line).
@@ -323,6 +325,11 @@ fn header_for(cfg: &FilterConfig, report: &CheckReport, eol: &str) -> String {
                     one_line(&report.verdict.summary)
                 ));
             }
+            ExtraHeader::ReceivedSpf => out.push_str(&crate::report::received_spf::field(
+                &report.spf,
+                &cfg.authserv_id,
+                eol,
+            )),
         }
     }
     out

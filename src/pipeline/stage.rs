@@ -26,6 +26,9 @@ pub struct CheckOptions {
     pub mail_from: Option<String>,
     /// MTAs of ours (`--trusted-mta`).
     pub trusted: Vec<TrustedMta>,
+    /// Infer internal hops from evidence the sender cannot choose (address class, recorded
+    /// reverse name, forward-confirmed reverse DNS); off with `--no-internal-inference`.
+    pub infer_internal: bool,
     /// The evaluation time.
     pub clock: Clock,
     /// The receiving host's name (SPF `%{r}`).
@@ -48,6 +51,8 @@ pub(crate) struct PathStage {
     pub author: Author,
     pub ip: Option<IpAddr>,
     pub authentication_results: Vec<FieldReport>,
+    /// Existing Received-SPF fields (RFC 7208 §9.1).
+    pub received_spf: Vec<crate::path::received_spf::ReceivedSpfField>,
     /// The recipient and sender domains whose transport posture is looked up (empty without
     /// `transport`).
     pub transport_domains: Vec<(String, Role)>,
@@ -90,13 +95,28 @@ pub(crate) fn path_lookups(dns: &Dns, stage: &PathStage, opts: &CheckOptions) ->
     }
 }
 
-pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -> PathStage {
+pub(crate) fn path_stage(
+    msg: &Message,
+    input_len: usize,
+    opts: &CheckOptions,
+    dns: &Dns,
+) -> PathStage {
     let date = msg.date().map(|d| d.to_timestamp());
-    let mut path = chain::analyse(msg, &opts.trusted, date, opts.clock.time_signed());
+    // Forward-confirmed reverse DNS for the internal-hop inference: the same questions iprev
+    // asks, so they are answered from the cache when iprev asks them again.
+    let mut fcrdns = |ip: IpAddr| iprev::check(dns, ip).confirmed;
+    let mut walk = chain::Walk {
+        trusted: &opts.trusted,
+        infer: opts.infer_internal,
+        fcrdns: &mut fcrdns,
+    };
+    let mut path = chain::analyse(msg, &mut walk, date, opts.clock.time_signed());
     let mut sources = Vec::new();
     let ip = match opts.ip {
         Some(ip) => {
             sources.push("ip: --ip".to_string());
+            path.origin_override = true;
+            path.path_origin_ip = path.origin_ip;
             Some(ip)
         }
         None => {
@@ -139,6 +159,7 @@ pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -
     }
     let boundary = chain::boundary_position(msg, &path);
     let authentication_results = authres::collect(msg, boundary, opts.authserv_id.as_deref());
+    let received_spf = crate::path::received_spf::collect(msg, boundary);
     for f in &authentication_results {
         if f.trust == authres::Trust::OursBelowBoundary {
             path.anomalies
@@ -162,6 +183,7 @@ pub(crate) fn path_stage(msg: &Message, input_len: usize, opts: &CheckOptions) -
         author,
         ip,
         authentication_results,
+        received_spf,
         errors,
     }
 }
@@ -203,13 +225,15 @@ fn transport_domains(
 }
 
 impl CheckOptions {
-    /// Defaults for an embedder: nothing overridden, no trusted MTAs, no DNSBL, transport on.
+    /// Defaults for an embedder: nothing overridden, no trusted MTAs (internal hops inferred),
+    /// no DNSBL, transport on.
     pub fn new(clock: Clock) -> CheckOptions {
         CheckOptions {
             ip: None,
             helo: None,
             mail_from: None,
             trusted: Vec::new(),
+            infer_internal: true,
             clock,
             receiver: "unknown".into(),
             authserv_id: None,

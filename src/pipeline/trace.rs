@@ -13,7 +13,7 @@ pub fn trace_message(
 ) -> Result<TraceReport, MessageError> {
     let wire = to_crlf(input);
     let msg = Message::parse(&wire)?;
-    let stage = path_stage(&msg, input.len(), opts);
+    let stage = path_stage(&msg, input.len(), opts, dns);
     let lookups = path_lookups(dns, &stage, opts);
     Ok(TraceReport {
         schema: "mailverdict.trace.v2",
@@ -21,6 +21,7 @@ pub fn trace_message(
         path: stage.path,
         iprev: lookups.iprev,
         authentication_results: stage.authentication_results,
+        received_spf: stage.received_spf,
         dnsbl: lookups.dnsbl,
         transport: lookups.transport,
         dns: DnsStats::of(dns),

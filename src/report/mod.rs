@@ -5,4 +5,5 @@ pub mod escape;
 pub mod human;
 pub mod json;
 pub(crate) mod model;
+pub mod received_spf;
 pub mod style;

@@ -40,6 +40,9 @@ pub struct CheckReport {
     pub iprev: Option<IprevReport>,
     /// Existing Authentication-Results / ARC-Authentication-Results fields.
     pub authentication_results: Vec<FieldReport>,
+    /// Existing Received-SPF fields (RFC 7208 §9.1): who wrote them, trusted or not, and
+    /// (in `check`) whether they agree with our SPF result.
+    pub received_spf: Vec<crate::path::received_spf::ReceivedSpfField>,
     /// `--dnsbl` lookups of the origin IP.
     pub dnsbl: Vec<DnsblResult>,
     /// MTA-STS / DANE posture of the recipient and sender domains, and the hop into their MX.
@@ -63,6 +66,9 @@ pub struct TraceReport {
     pub iprev: Option<IprevReport>,
     /// Existing Authentication-Results / ARC-Authentication-Results fields.
     pub authentication_results: Vec<FieldReport>,
+    /// Existing Received-SPF fields (RFC 7208 §9.1): who wrote them, trusted or not, and
+    /// (in `check`) whether they agree with our SPF result.
+    pub received_spf: Vec<crate::path::received_spf::ReceivedSpfField>,
     /// `--dnsbl` lookups of the origin IP.
     pub dnsbl: Vec<DnsblResult>,
     /// MTA-STS / DANE posture of the recipient and sender domains.

@@ -166,9 +166,6 @@ pub enum PolicyError {
     /// A line without a colon.
     #[error("line {0}: not \"key: value\"")]
     Line(usize),
-    /// `version` not first.
-    #[error("version must be the first line")]
-    VersionNotFirst,
     /// `max_age` outside 0..31557600.
     #[error("max_age {0:?} is not 0..31557600")]
     MaxAge(String),
@@ -189,8 +186,9 @@ pub enum PolicyError {
     NoMx,
 }
 
-/// RFC 8461 §3.2: `key: value` lines, version first; mode, max_age, and mx patterns (one or
-/// more unless mode is none).
+/// RFC 8461 §3.2: `key: value` lines in any order: version, mode, max_age, and mx patterns
+/// (one or more unless mode is none). Of a repeated field other than `mx` the first counts
+/// (§3.2: "all entries except for the first SHOULD be ignored"); unknown fields are ignored.
 pub fn parse_policy(text: &str) -> Result<Policy, PolicyError> {
     let mut version = None;
     let mut mode = None;
@@ -202,22 +200,17 @@ pub fn parse_policy(text: &str) -> Result<Policy, PolicyError> {
             continue;
         }
         let (key, value) = line.split_once(':').ok_or(PolicyError::Line(i + 1))?;
-        let value = value.trim().to_string();
+        let value = value.trim();
         match key.trim() {
-            "version" => {
-                if i != 0 {
-                    return Err(PolicyError::VersionNotFirst);
-                }
-                version = Some(value);
-            }
-            "mode" => mode = Some(value),
-            "max_age" => {
+            "version" if version.is_none() => version = Some(value.to_string()),
+            "mode" if mode.is_none() => mode = Some(value.to_string()),
+            "max_age" if max_age.is_none() => {
                 max_age = Some(
                     value
                         .parse::<u64>()
                         .ok()
                         .filter(|v| *v <= 31_557_600)
-                        .ok_or_else(|| PolicyError::MaxAge(value.clone()))?,
+                        .ok_or_else(|| PolicyError::MaxAge(value.to_string()))?,
                 );
             }
             "mx" => mx.push(value.to_ascii_lowercase()),
@@ -268,7 +261,22 @@ mod tests {
     fn policy_and_patterns() {
         let p = parse_policy("version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.example.net\r\nmax_age: 604800\r\n").expect("parses");
         assert_eq!((p.mode, p.mx.len(), p.max_age), (Mode::Enforce, 2, 604_800));
-        assert!(parse_policy("mode: enforce\nversion: STSv1\n").is_err());
+        assert!(
+            parse_policy("mode: enforce\nversion: STSv1\n").is_err(),
+            "no max_age, no mx"
+        );
+        let any_order = parse_policy(
+            "max_age: 86400\nmx: a.test\nmode: testing\nversion: STSv1\nmode: enforce\nmax_age: x\n",
+        );
+        assert_eq!(
+            any_order,
+            Ok(Policy {
+                mode: Mode::Testing,
+                mx: vec!["a.test".into()],
+                max_age: 86_400
+            }),
+            "any order; the first of a repeated field counts"
+        );
         assert!(parse_policy("version: STSv1\nmode: strict\nmx: a\nmax_age: 1\n").is_err());
         assert!(mx_matches("*.example.net", "mx.example.net"));
         assert!(!mx_matches("*.example.net", "a.b.example.net"));

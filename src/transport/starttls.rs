@@ -29,6 +29,8 @@ pub struct Probe {
     /// Which TLSA record matched, or why none did.
     pub dane: Option<String>,
     pub dane_match: Option<bool>,
+    /// Per TLSA record (in the order published): whether it matches the presented chain.
+    pub tlsa_matched: Vec<bool>,
     pub not_after: Option<i64>,
     /// Why the probe stopped early (JSON: its reason text).
     #[serde(serialize_with = "as_text")]
@@ -282,43 +284,50 @@ fn target(dns: &Dns, host: &str, connect_to: &[ConnectTo]) -> Result<SocketAddr,
     })
 }
 
-/// DANE-EE (usage 3) against the end-entity certificate, DANE-TA (usage 2) against the others.
+/// DANE-EE (usage 3) against the end-entity certificate, DANE-TA (usage 2) against the others:
+/// the first record that matches, and how.
 pub fn dane_match(chain: &[CertificateDer<'_>], tlsa: &[(u8, u8, u8, Vec<u8>)]) -> Option<String> {
-    for (usage, selector, matching, data) in tlsa {
-        let candidates: Vec<&CertificateDer<'_>> = match usage {
-            3 => chain.first().into_iter().collect(),
-            2 => chain.iter().skip(1).collect(),
-            _ => continue,
+    tlsa.iter().find_map(|r| record_match(chain, r))
+}
+
+/// Whether one TLSA record matches the chain (what it matched, in words).
+fn record_match(
+    chain: &[CertificateDer<'_>],
+    (usage, selector, matching, data): &(u8, u8, u8, Vec<u8>),
+) -> Option<String> {
+    let candidates: Vec<&CertificateDer<'_>> = match usage {
+        3 => chain.first().into_iter().collect(),
+        2 => chain.iter().skip(1).collect(),
+        _ => return None,
+    };
+    for (k, cert) in candidates.iter().enumerate() {
+        let selected = match selector {
+            0 => cert.as_ref().to_vec(),
+            1 => match x509::facts(cert.as_ref()) {
+                Some(f) => f.spki,
+                None => continue,
+            },
+            _ => return None,
         };
-        for (k, cert) in candidates.iter().enumerate() {
-            let selected = match selector {
-                0 => cert.as_ref().to_vec(),
-                1 => match x509::facts(cert.as_ref()) {
-                    Some(f) => f.spki,
-                    None => continue,
-                },
-                _ => continue,
+        let digest = match matching {
+            0 => selected,
+            1 => ring::digest::digest(&ring::digest::SHA256, &selected)
+                .as_ref()
+                .to_vec(),
+            2 => ring::digest::digest(&ring::digest::SHA512, &selected)
+                .as_ref()
+                .to_vec(),
+            _ => return None,
+        };
+        if &digest == data {
+            let which = if *usage == 3 {
+                "the server certificate".to_string()
+            } else {
+                format!("chain certificate {}", k + 2)
             };
-            let digest = match matching {
-                0 => selected,
-                1 => ring::digest::digest(&ring::digest::SHA256, &selected)
-                    .as_ref()
-                    .to_vec(),
-                2 => ring::digest::digest(&ring::digest::SHA512, &selected)
-                    .as_ref()
-                    .to_vec(),
-                _ => continue,
-            };
-            if &digest == data {
-                let which = if *usage == 3 {
-                    "the server certificate".to_string()
-                } else {
-                    format!("chain certificate {}", k + 2)
-                };
-                return Some(format!(
-                    "TLSA {usage} {selector} {matching} matches {which}"
-                ));
-            }
+            return Some(format!(
+                "TLSA {usage} {selector} {matching} matches {which}"
+            ));
         }
     }
     None
@@ -446,6 +455,10 @@ fn run(
     if !tlsa.is_empty() {
         let matched = dane_match(&chain, tlsa);
         out.dane_match = Some(matched.is_some());
+        out.tlsa_matched = tlsa
+            .iter()
+            .map(|r| record_match(&chain, r).is_some())
+            .collect();
         out.dane =
             Some(matched.unwrap_or_else(|| "no TLSA record matches the presented chain".into()));
     }

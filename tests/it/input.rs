@@ -165,7 +165,7 @@ fn trusted_mta_moves_the_boundary() {
             .into_owned();
     let two_hops = base.replacen(
         "Received: ",
-        "Received: from relay.receiver.test (relay.receiver.test [198.51.100.20])\r\n\tby mx2.receiver.test with ESMTP; Mon, 23 Nov 2026 10:15:09 +0000\r\nReceived: ",
+        "Received: from relay.forwarder.test (relay.forwarder.test [198.51.100.20])\r\n\tby mx2.receiver.test with ESMTP; Mon, 23 Nov 2026 10:15:09 +0000\r\nReceived: ",
         1,
     );
     let file = write_file(&dir, "two.eml", two_hops.as_bytes());
@@ -173,10 +173,10 @@ fn trusted_mta_moves_the_boundary() {
     let (_, v) = check_json(&zone, &file, &[]);
     assert_eq!(
         v["path"]["origin_ip"], "198.51.100.20",
-        "default trusts only the top hop"
+        "a relay outside the receiving organization is not inferred to be ours"
     );
     assert_eq!(v["spf"]["result"], "fail");
-    for trusted in ["198.51.100.0/24", "relay.receiver.test"] {
+    for trusted in ["198.51.100.0/24", "relay.forwarder.test"] {
         let (r, v) = check_json(&zone, &file, &["--trusted-mta", trusted]);
         assert_eq!(v["path"]["origin_ip"], "192.0.2.10", "{trusted}");
         assert_eq!(v["path"]["trusted_hops"], 2);

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod batch_cmd;
+mod bench_corpus;
 mod check_dkim;
 mod check_dmarc;
 mod cli_surface;
@@ -16,6 +17,8 @@ mod dmarc_bis;
 mod dns_faults;
 mod docs;
 mod domain_cmd;
+mod domain_deep;
+mod domain_rfc;
 mod explain_dkim;
 mod filter_cmd;
 mod golden;
@@ -25,7 +28,10 @@ mod io_faults;
 mod live_dns;
 mod mutation;
 mod output;
+mod perf_baseline;
 mod readme;
+mod received_real;
+mod received_spf;
 mod recipes;
 mod schemas;
 mod signer;

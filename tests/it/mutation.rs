@@ -163,6 +163,7 @@ fn options() -> CheckOptions {
         helo: None,
         mail_from: None,
         trusted: Vec::new(),
+        infer_internal: true,
         clock: Clock::fixed(1_795_440_000),
         receiver: "mx.receiver.test".into(),
         authserv_id: Some("mx.receiver.test".into()),

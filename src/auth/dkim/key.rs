@@ -1,5 +1,8 @@
 //! DKIM key records (RFC 6376 §3.6.1) and the signature check itself (ring).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use rsa::pkcs1::der::Decode;
 use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
@@ -121,6 +124,36 @@ impl KeyRecord {
     }
 }
 
+/// Parsed key records by their TXT text. A batch asks for the same few keys for every
+/// message; parsing one (tag list, base64, DER) costs about as much as hashing a small body,
+/// and the result depends on the text alone. Bounded: past this many texts the memo starts
+/// over, and texts longer than any real key record (RSA-8192 is about 1.5 KB) are not kept.
+const KEY_MEMO: usize = 256;
+const KEY_MEMO_TEXT: usize = 4096;
+
+type KeyMemo = HashMap<Vec<u8>, Result<KeyRecord, KeyError>>;
+
+/// [`KeyRecord::parse`] of a TXT record's text (lossy UTF-8), remembered for the process.
+pub fn parse_cached(txt: &[u8]) -> Result<KeyRecord, KeyError> {
+    static MEMO: OnceLock<Mutex<KeyMemo>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(m) = memo.lock()
+        && let Some(k) = m.get(txt)
+    {
+        return k.clone();
+    }
+    let parsed = KeyRecord::parse(&String::from_utf8_lossy(txt));
+    if txt.len() <= KEY_MEMO_TEXT
+        && let Ok(mut m) = memo.lock()
+    {
+        if m.len() >= KEY_MEMO {
+            m.clear();
+        }
+        m.insert(txt.to_vec(), parsed.clone());
+    }
+    parsed
+}
+
 fn decode_key(key_type: KeyType, der: &[u8]) -> Result<PublicKey, KeyError> {
     match key_type {
         KeyType::Rsa => {
@@ -180,4 +213,32 @@ pub fn digest(hash: Hash, data: &[u8]) -> Vec<u8> {
         Hash::Sha256 => &ring::digest::SHA256,
     };
     ring::digest::digest(alg, data).as_ref().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memo answers what the parser answers, for a good record, a bad one and a text
+    /// too long to be kept, the first time and the second.
+    #[test]
+    fn cached_parse_equals_parse() {
+        let ed = b"v=DKIM1; k=ed25519; p=69BOg5I6GPpk7tg0dM/b2qTioD3+Udy4+Fy/1hafT1o=".to_vec();
+        let long = [b"v=DKIM1; k=rsa; n=".as_slice(), &[b'x'; 5000], b"; p="].concat();
+        for text in [ed, b"v=DKIM2; p=abc".to_vec(), long] {
+            let direct = KeyRecord::parse(&String::from_utf8_lossy(&text));
+            for _ in 0..2 {
+                let cached = parse_cached(&text);
+                assert_eq!(cached.is_ok(), direct.is_ok());
+                assert_eq!(cached.as_ref().err(), direct.as_ref().err());
+                assert_eq!(
+                    cached.ok().map(|k| (k.key_type, k.key.map(|k| k.bits()))),
+                    direct
+                        .as_ref()
+                        .ok()
+                        .map(|k| (k.key_type, k.key.as_ref().map(PublicKey::bits)))
+                );
+            }
+        }
+    }
 }

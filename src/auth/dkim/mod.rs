@@ -8,7 +8,7 @@ pub mod key;
 pub(crate) mod sig;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use canon::Canon;
 use key::{Hash, KeyRecord, MAX_RSA_BITS, MIN_RSA_BITS, PublicKey};
@@ -76,7 +76,13 @@ pub struct Bodies {
     simple: OnceLock<Vec<u8>>,
     relaxed: OnceLock<Vec<u8>>,
     fields: OnceLock<HashMap<String, Vec<usize>>>,
+    /// Body hashes computed so far, by (canonicalization, hash, octets hashed): signatures
+    /// that share them (DKIM and ARC, RSA and Ed25519 over the same body) hash the body once.
+    hashes: Mutex<Vec<BodyHash>>,
 }
+
+/// One body hash: (canonicalization, hash, `l=` octets or the whole body) and the digest.
+type BodyHash = (Canon, Hash, Option<usize>, Vec<u8>);
 
 impl Bodies {
     pub fn get(&self, c: Canon, body: &[u8]) -> &[u8] {
@@ -85,6 +91,23 @@ impl Bodies {
             Canon::Relaxed => &self.relaxed,
         };
         cell.get_or_init(|| canon::body(c, body))
+    }
+
+    /// The digest of the canonical body (its first `length` octets when given, which the
+    /// caller has checked are there), computed once per (canonicalization, hash, length).
+    pub fn digest(&self, c: Canon, hash: Hash, length: Option<usize>, body: &[u8]) -> Vec<u8> {
+        let key = |h: &BodyHash| h.0 == c && h.1 == hash && h.2 == length;
+        if let Ok(done) = self.hashes.lock()
+            && let Some(h) = done.iter().find(|h| key(h))
+        {
+            return h.3.clone();
+        }
+        let hashed = length.and_then(|l| body.get(..l)).unwrap_or(body);
+        let d = key::digest(hash, hashed);
+        if let Ok(mut done) = self.hashes.lock() {
+            done.push((c, hash, length, d.clone()));
+        }
+        d
     }
 
     /// Positions of the fields of each (lower-cased) name, top to bottom.
@@ -107,7 +130,7 @@ pub fn lookup_key(dns: &Dns, selector: &str, domain: &str) -> Result<KeyRecord, 
     let records = dns.txt(&name).map_err(KeyProblem::Dns)?;
     let mut first_error = None;
     for r in &records {
-        match KeyRecord::parse(&String::from_utf8_lossy(r)) {
+        match key::parse_cached(r) {
             Ok(k) => return Ok(k),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -177,14 +200,14 @@ pub fn check_crypto(
     own: &Field,
 ) -> CryptoOutcome {
     let body = bodies.get(params.body_canon, msg.body);
-    let hashed = match params.length {
-        Some(l) => match usize::try_from(l).ok().and_then(|l| body.get(..l)) {
-            Some(b) => b,
+    let length = match params.length {
+        Some(l) => match usize::try_from(l).ok().filter(|&l| l <= body.len()) {
+            Some(l) => Some(l),
             None => return CryptoOutcome::BodyTooShort,
         },
-        None => body,
+        None => None,
     };
-    if key::digest(params.hash, hashed) != params.bh {
+    if bodies.digest(params.body_canon, params.hash, length, body) != params.bh {
         return CryptoOutcome::BodyHashMismatch;
     }
     let data = signed_data(msg, bodies, &params.headers, params.header_canon, own);
@@ -281,9 +304,12 @@ pub fn verify_one(msg: &Message, field: &Field, dns: &Dns, at: u64, bodies: &Bod
     });
     report.domain = tags.get("d").map(|d| d.trim().to_ascii_lowercase());
     report.selector = tags.get("s").map(|s| s.trim().to_ascii_lowercase());
-    report.header_b = tags
-        .get("b")
-        .map(|b| crate::auth::tags::strip_ws(b).chars().take(8).collect());
+    report.header_b = tags.get("b").map(|b| {
+        b.chars()
+            .filter(|&c| !crate::auth::tags::is_wsp(c))
+            .take(8)
+            .collect()
+    });
     let Ok(params) = params else {
         return report;
     };

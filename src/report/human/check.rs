@@ -121,6 +121,7 @@ pub fn check(r: &CheckReport) -> String {
         &r.transport,
         &r.authentication_results,
     );
+    super::path::received_spf_section(&mut o, &r.received_spf);
     if !r.errors.is_empty() {
         let _ = writeln!(o, "\n{}", style::heading("Notes"));
         for e in &r.errors {

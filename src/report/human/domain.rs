@@ -39,20 +39,17 @@ pub fn domain(r: &DomainReport) -> String {
         }
         for severity in [Severity::Error, Severity::Warning, Severity::Info] {
             for f in d.findings.iter().filter(|f| f.severity == severity) {
-                let word = match severity {
-                    Severity::Error => "error",
-                    Severity::Warning => "warn ",
-                    Severity::Info => "info ",
-                };
+                // The JSON word, padded here so that colour codes do not upset the columns.
+                let word = format!("{:<7}", severity.word());
                 let _ = writeln!(
                     o,
                     "  {} {:<30} {}",
-                    styled_severity(word, severity),
+                    styled_severity(&word, severity),
                     f.id,
                     term(&f.message)
                 );
                 if let Some(fix) = &f.fix {
-                    let _ = writeln!(o, "  {:5} {:<30} fix: {}", "", "", term(fix));
+                    let _ = writeln!(o, "  {:7} {:<30} fix: {}", "", "", term(fix));
                 }
             }
         }

@@ -4,37 +4,53 @@
 use std::fmt::Write;
 
 use super::opt;
-use crate::path::PathInfo;
 use crate::path::authres::FieldReport;
 use crate::path::dnsbl::DnsblResult;
 use crate::path::iprev::IprevReport;
+use crate::path::received_spf::ReceivedSpfField;
+use crate::path::{Judgement, PathInfo};
 use crate::report::escape::{clip, term};
 use crate::report::model::TraceReport;
 use crate::report::style;
 use crate::transport::DomainTransport;
 
-/// The hop table, in path order, as `trace` and `check` show it.
+/// Width of the share-of-transit bar.
+const BAR: usize = 10;
+
+/// A bar of `BAR` cells for `share` in 0..=1: which hop ate the time.
+fn bar(share: f64) -> String {
+    let full = ((share * BAR as f64).round() as usize).min(BAR);
+    format!("{}{}", "█".repeat(full), "·".repeat(BAR - full))
+}
+
+/// The hop table, in path order, as `trace` and `check` show it: one row per hop with its
+/// delay as a human duration and its share of the transit, then a line with `via`, `id` and
+/// `for` when the field has them, and the judgement of hops on our side with its reason.
 fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
-    let header = ["#", "from", "by", "with", "TLS", "at (UTC)", "delay"];
-    let mut rows: Vec<[String; 7]> = Vec::new();
+    let header = [
+        "#", "from", "by", "with", "TLS", "at (UTC)", "delay", "share",
+    ];
+    // The time each hop took, of the time all hops took (negative delays, clock skew, count 0).
+    let spent: i64 = p
+        .hops
+        .iter()
+        .filter_map(|h| h.delay_seconds)
+        .filter(|d| *d > 0)
+        .sum();
+    let mut rows: Vec<([String; 8], Vec<String>)> = Vec::new();
     for h in &p.hops {
         if let Some(raw) = &h.raw {
-            rows.push([
-                h.index.to_string(),
-                format!("unparsed: {}", term(&clip(raw, 70))),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]);
+            let mut row: [String; 8] = Default::default();
+            row[0] = h.index.to_string();
+            row[1] = format!("unparsed: {}", term(&clip(raw, 70)));
+            rows.push((row, Vec::new()));
             continue;
         }
         let from = match (&h.from_host, &h.from_ip) {
             (Some(host), Some(ip)) if *host != ip.to_string() => format!("{} [{ip}]", term(host)),
             (_, Some(ip)) => format!("[{ip}]"),
             (Some(host), None) => term(host),
-            (None, None) => "?".into(),
+            (None, None) => "-".into(),
         };
         let tls = match (&h.tls_version, h.tls) {
             (Some(v), _) => term(v),
@@ -47,25 +63,47 @@ fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
                 .replace('T', " ")
                 .replace('Z', "")
         });
-        let delay = h
-            .delay_seconds
-            .map_or("-".to_string(), |d| format!("{d:+}s"));
+        let delay = h.delay_seconds.map_or("-".to_string(), human_delay);
+        let share = match h.delay_seconds {
+            Some(d) if spent > 0 => {
+                let f = d.max(0) as f64 / spent as f64;
+                format!("{} {:>3.0}%", bar(f), f * 100.0)
+            }
+            _ => String::new(),
+        };
         let mut number = h.index.to_string();
         if h.trusted {
             number.push('*');
         }
-        rows.push([
-            number,
-            from,
-            opt(&h.by_host),
-            opt(&h.protocol),
-            tls,
-            at,
-            delay,
-        ]);
+        let mut extra = Vec::new();
+        let clauses: Vec<String> = [("via", &h.via), ("id", &h.id), ("for", &h.for_addr)]
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k} {}", term(&clip(v, 80)))))
+            .collect();
+        if !clauses.is_empty() {
+            extra.push(clauses.join("  "));
+        }
+        match h.judgement {
+            Judgement::Internal => extra.push(format!("internal: {}", term(&h.judgement_reason))),
+            Judgement::Boundary => extra.push(format!("boundary: {}", term(&h.judgement_reason))),
+            Judgement::External => {}
+        }
+        rows.push((
+            [
+                number,
+                from,
+                opt(&h.by_host),
+                opt(&h.protocol),
+                tls,
+                at,
+                delay,
+                share,
+            ],
+            extra,
+        ));
     }
     let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
+    for (row, _) in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -85,23 +123,64 @@ fn hop_table(o: &mut String, p: &PathInfo, indent: &str) {
         "{}",
         line(header.iter().map(|h| h.to_string()).collect())
     );
-    for row in rows {
+    let pad = " ".repeat(widths[0] + 2);
+    for (row, extra) in rows {
         let _ = writeln!(o, "{}", line(row.to_vec()));
+        for e in extra {
+            let _ = writeln!(o, "{indent}{pad}{e}");
+        }
     }
+}
+
+/// A delay as a human duration: `2s`, `1m 05s`, `5h 10m`, `-40s` (a clock behind).
+fn human_delay(d: i64) -> String {
+    let sign = if d < 0 { "-" } else { "" };
+    format!("{sign}{}", crate::path::duration(d))
 }
 
 /// Origin, client values, transit and warnings under the hop table.
 fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
+    let internal = p
+        .hops
+        .iter()
+        .filter(|h| h.judgement == Judgement::Internal)
+        .count();
+    let inference = if p.infer_internal {
+        String::new()
+    } else {
+        "; internal-hop inference off".to_string()
+    };
     match (&p.origin_ip, p.origin_hop) {
+        (Some(ip), _) if p.origin_override => {
+            let own = match (p.path_origin_ip, p.origin_hop) {
+                (Some(own), Some(hop)) => format!("; the path's own origin is {own}, hop {hop}"),
+                _ => "; the path names no origin".to_string(),
+            };
+            let _ = writeln!(o, "{indent}origin: {ip} (given with --ip{own})");
+        }
         (Some(ip), Some(hop)) => {
+            let whole = p
+                .hops
+                .iter()
+                .find(|h| h.index == hop)
+                .is_some_and(|h| h.judgement == Judgement::Internal);
+            let how = if whole {
+                "the whole path is internal".to_string()
+            } else {
+                format!(
+                    "where mail entered the trusted part at {}",
+                    opt(&p.boundary_host)
+                )
+            };
+            let inside = match internal {
+                0 => String::new(),
+                1 => "; 1 hop internal".to_string(),
+                k => format!("; {k} hops internal"),
+            };
             let _ = writeln!(
                 o,
-                "{indent}origin: {ip} (hop {hop}, where mail entered the trusted part at {})",
-                opt(&p.boundary_host)
+                "{indent}origin: {ip} (hop {hop}, {how}{inside}{inference})"
             );
-        }
-        (Some(ip), None) => {
-            let _ = writeln!(o, "{indent}origin: {ip} (given with --ip)");
         }
         _ => {
             let _ = writeln!(o, "{indent}origin: unknown");
@@ -119,8 +198,15 @@ fn path_notes(o: &mut String, p: &PathInfo, indent: &str) {
                 term(m)
             })
     );
-    if let Some(t) = p.total_transit_seconds {
-        let _ = writeln!(o, "{indent}total transit: {t}s");
+    let mut transit = Vec::new();
+    if let Some(t) = p.received_transit_seconds {
+        transit.push(format!("{} first to last Received", human_delay(t)));
+    }
+    if let Some(t) = p.date_transit_seconds {
+        transit.push(format!("{} Date field to last Received", human_delay(t)));
+    }
+    if !transit.is_empty() {
+        let _ = writeln!(o, "{indent}transit: {}", transit.join("; "));
     }
     for a in &p.anomalies {
         let _ = writeln!(o, "{indent}warning: {}", term(&a.to_string()));
@@ -223,6 +309,45 @@ fn authres_section(o: &mut String, fields: &[FieldReport]) {
     }
 }
 
+/// Existing Received-SPF fields: who wrote each, trusted or not, and how it compares.
+pub(super) fn received_spf_section(o: &mut String, fields: &[ReceivedSpfField]) {
+    if fields.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n{}", style::heading("Existing Received-SPF"));
+    for f in fields {
+        let Some(result) = f.result else {
+            let _ = writeln!(
+                o,
+                "  field {}: does not parse ({}): {}",
+                f.position,
+                f.error.map(|e| e.to_string()).unwrap_or_default(),
+                term(&clip(f.raw.as_deref().unwrap_or_default(), 120))
+            );
+            continue;
+        };
+        let comparison = match (f.ours, f.agrees) {
+            (Some(ours), Some(true)) => format!(" — agrees with ours ({})", ours.word()),
+            (Some(ours), Some(false)) => format!(" — DISAGREES: ours is {}", ours.word()),
+            _ => String::new(),
+        };
+        let client = f
+            .client_ip
+            .as_deref()
+            .map(|c| format!(" client-ip={}", term(c)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  field {} by {}: {}{client} — {}{comparison}",
+            f.position,
+            f.receiver.as_deref().map_or("-".to_string(), term),
+            result.word(),
+            if f.trusted { "trusted" } else { "untrusted" },
+        );
+        let _ = writeln!(o, "    {}", term(&f.trust.to_string()));
+    }
+}
+
 /// What `check` and `trace` both show after the path: iprev, DNSBL, transport, existing
 /// Authentication-Results.
 pub(super) fn path_extras(
@@ -301,6 +426,7 @@ pub fn trace(r: &TraceReport) -> String {
         &r.transport,
         &r.authentication_results,
     );
+    received_spf_section(&mut o, &r.received_spf);
     o
 }
 
