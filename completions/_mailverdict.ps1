@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('domain', 'domain', [CompletionResultType]::ParameterValue, 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Check many messages (mbox, Maildir, folders of .eml) in parallel')
+            [CompletionResult]::new('milter', 'milter', [CompletionResultType]::ParameterValue, 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -161,6 +162,32 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mailverdict;milter' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Socket to listen on: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH (as in Postfix''s smtpd_milters and Sendmail''s INPUT_MAIL_FILTER)')
+            [CompletionResult]::new('--reject', '--reject', [CompletionResultType]::ParameterName, 'Act on the DMARC disposition: reject → 550 5.7.1 with the reason, quarantine → the milter quarantine action. Without it every message is accepted with our field')
+            [CompletionResult]::new('--on-temperror', '--on-temperror', [CompletionResultType]::ParameterName, 'When DNS fails (dmarc=temperror) or the deadline passes: accept with dmarc=temperror in the field, or answer 451 so the sender retries')
+            [CompletionResult]::new('--on-overload', '--on-overload', [CompletionResultType]::ParameterName, 'When the --memory budget is in use: accept unverified (with a field saying so), or 451')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Message bytes held in flight over all connections (e.g. 512M, 1G)')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Connections served at once; more wait in the listen queue')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds one message''s check may take: DNS is cut off shortly before, and the verdict is what the answers that arrived decide (dmarc=temperror when they cannot)')
+            [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9325)')
+            [CompletionResult]::new('--add-header', '--add-header', [CompletionResultType]::ParameterName, 'Extra fields to add besides Authentication-Results')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds in-flight messages may take to finish after SIGTERM')
+            [CompletionResult]::new('--dmarc-spec', '--dmarc-spec', [CompletionResultType]::ParameterName, 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)')
+            [CompletionResult]::new('--authserv-id', '--authserv-id', [CompletionResultType]::ParameterName, 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted')
+            [CompletionResult]::new('--trusted-mta', '--trusted-mta', [CompletionResultType]::ParameterName, 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Largest message accepted, e.g. 64M, 512K, 1000000')
+            [CompletionResult]::new('--trust-anchor', '--trust-anchor', [CompletionResultType]::ParameterName, 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root''s, for the validating lookups DANE needs (live DNS only)')
+            [CompletionResult]::new('--nameserver', '--nameserver', [CompletionResultType]::ParameterName, 'DNS resolver to use instead of the system''s (repeatable)')
+            [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'Answer every DNS query from these zone files, never the network (repeatable)')
+            [CompletionResult]::new('--record-dns', '--record-dns', [CompletionResultType]::ParameterName, 'Write every DNS answer seen as a zone file that --dns-zone replays')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)')
+            [CompletionResult]::new('--no-internal-inference', '--no-internal-inference', [CompletionResultType]::ParameterName, 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mailverdict;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL')
@@ -168,6 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             [CompletionResult]::new('domain', 'domain', [CompletionResultType]::ParameterValue, 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Check many messages (mbox, Maildir, folders of .eml) in parallel')
+            [CompletionResult]::new('milter', 'milter', [CompletionResultType]::ParameterValue, 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -187,6 +215,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailverdict' -ScriptBlock {
             break
         }
         'mailverdict;help;batch' {
+            break
+        }
+        'mailverdict;help;milter' {
             break
         }
         'mailverdict;help;help' {

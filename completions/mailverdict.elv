@@ -32,6 +32,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand domain 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
             cand filter 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
             cand batch 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
+            cand milter 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailverdict;check'= {
@@ -151,6 +152,31 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mailverdict;milter'= {
+            cand --listen 'Socket to listen on: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH (as in Postfix''s smtpd_milters and Sendmail''s INPUT_MAIL_FILTER)'
+            cand --reject 'Act on the DMARC disposition: reject → 550 5.7.1 with the reason, quarantine → the milter quarantine action. Without it every message is accepted with our field'
+            cand --on-temperror 'When DNS fails (dmarc=temperror) or the deadline passes: accept with dmarc=temperror in the field, or answer 451 so the sender retries'
+            cand --on-overload 'When the --memory budget is in use: accept unverified (with a field saying so), or 451'
+            cand --memory 'Message bytes held in flight over all connections (e.g. 512M, 1G)'
+            cand --max-connections 'Connections served at once; more wait in the listen queue'
+            cand --deadline 'Seconds one message''s check may take: DNS is cut off shortly before, and the verdict is what the answers that arrived decide (dmarc=temperror when they cannot)'
+            cand --metrics 'Serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9325)'
+            cand --add-header 'Extra fields to add besides Authentication-Results'
+            cand --grace 'Seconds in-flight messages may take to finish after SIGTERM'
+            cand --dmarc-spec 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)'
+            cand --at 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)'
+            cand --authserv-id 'Our authserv-id: written in Authentication-Results output (default: this host''s name), and the only one whose existing Authentication-Results fields are trusted'
+            cand --trusted-mta 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)'
+            cand --max-size 'Largest message accepted, e.g. 64M, 512K, 1000000'
+            cand --trust-anchor 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root''s, for the validating lookups DANE needs (live DNS only)'
+            cand --nameserver 'DNS resolver to use instead of the system''s (repeatable)'
+            cand --dns-zone 'Answer every DNS query from these zone files, never the network (repeatable)'
+            cand --record-dns 'Write every DNS answer seen as a zone file that --dns-zone replays'
+            cand --timeout 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)'
+            cand --no-internal-inference 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mailverdict;help'= {
             cand check 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
             cand trace 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
@@ -158,6 +184,7 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
             cand domain 'Audit domains'' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
             cand filter 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
             cand batch 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
+            cand milter 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailverdict;help;check'= {
@@ -171,6 +198,8 @@ set edit:completion:arg-completer[mailverdict] = {|@words|
         &'mailverdict;help;filter'= {
         }
         &'mailverdict;help;batch'= {
+        }
+        &'mailverdict;help;milter'= {
         }
         &'mailverdict;help;help'= {
         }

@@ -36,6 +36,7 @@ complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "spf" -d 'On
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
+complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "milter" -d 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC'
 complete -c mailverdict -n "__fish_mailverdict_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l ip -d 'Client IP to evaluate SPF for, instead of the one read from the Received path' -r -f
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand check" -l helo -d 'HELO/EHLO name, instead of the one read from the Received path' -r -f
@@ -156,10 +157,38 @@ complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s 0 -l n
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l transport -d 'Also look up MTA-STS / DANE posture (more DNS queries)'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -l no-internal-inference -d 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
 complete -c mailverdict -n "__fish_mailverdict_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
-complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l listen -d 'Socket to listen on: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH (as in Postfix\'s smtpd_milters and Sendmail\'s INPUT_MAIL_FILTER)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l reject -d 'Act on the DMARC disposition: reject → 550 5.7.1 with the reason, quarantine → the milter quarantine action. Without it every message is accepted with our field' -r -f -a "dmarc\t'The DMARC disposition: reject → 550 5.7.1, quarantine → the milter quarantine action (`t=y`, `pct=` and the spec in force count)'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l on-temperror -d 'When DNS fails (dmarc=temperror) or the deadline passes: accept with dmarc=temperror in the field, or answer 451 so the sender retries' -r -f -a "accept\t'Accept it, with a field that says why it has no verdict'
+tempfail\t'Answer 451 so the sender retries'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l on-overload -d 'When the --memory budget is in use: accept unverified (with a field saying so), or 451' -r -f -a "accept\t'Accept it, with a field that says why it has no verdict'
+tempfail\t'Answer 451 so the sender retries'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l memory -d 'Message bytes held in flight over all connections (e.g. 512M, 1G)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l max-connections -d 'Connections served at once; more wait in the listen queue' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l deadline -d 'Seconds one message\'s check may take: DNS is cut off shortly before, and the verdict is what the answers that arrived decide (dmarc=temperror when they cannot)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l metrics -d 'Serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9325)' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l add-header -d 'Extra fields to add besides Authentication-Results' -r -f -a "verdict\t'X-Mailverdict-Verdict: the DMARC result word'
+summary\t'X-Mailverdict-Summary: the one-line summary'
+received-spf\t'Received-SPF (RFC 7208 §9.1): our SPF result for the client'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l grace -d 'Seconds in-flight messages may take to finish after SIGTERM' -r
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l dmarc-spec -d 'DMARC by RFC 9989 (tree walk, np=, psd=, t=) or RFC 7489 (Public Suffix List, pct=)' -r -f -a "rfc9989\t'RFC 9989 (2026), the standard'
+rfc7489\t'RFC 7489 (2015), the older informational rules'"
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l at -d 'Evaluate as of TIME: RFC 3339, unix seconds, or "arrival" (newest Received date)' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l authserv-id -d 'Our authserv-id: written in Authentication-Results output (default: this host\'s name), and the only one whose existing Authentication-Results fields are trusted' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l trusted-mta -d 'An MTA of ours: a host name or CIDR range whose Received hops are trusted (repeatable)' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l max-size -d 'Largest message accepted, e.g. 64M, 512K, 1000000' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l trust-anchor -d 'DNSSEC trust anchors (DNSKEY records in zone-file form) instead of the root\'s, for the validating lookups DANE needs (live DNS only)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l nameserver -d 'DNS resolver to use instead of the system\'s (repeatable)' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l dns-zone -d 'Answer every DNS query from these zone files, never the network (repeatable)' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l record-dns -d 'Write every DNS answer seen as a zone file that --dns-zone replays' -r -F
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l timeout -d 'Seconds to wait for each DNS query (and each HTTPS or SMTP connection)' -r -f
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -l no-internal-inference -d 'Trust only the topmost hop and --trusted-mta: do not infer internal hops from the client address class, recorded reverse names or forward-confirmed reverse DNS'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand milter" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "check" -d 'Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "trace" -d 'The Received path alone: hops, timing, TLS, origin, trust boundary, iprev, DNSBL'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "spf" -d 'One SPF evaluation (RFC 7208) with its full evaluation trace'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "domain" -d 'Audit domains\' mail DNS: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, DANE, BIMI'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "filter" -d 'Mail filter: the message on stdin, the same bytes on stdout with Authentication-Results'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "batch" -d 'Check many messages (mbox, Maildir, folders of .eml) in parallel'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "milter" -d 'In-line verification in Postfix/Sendmail over the milter protocol: our Authentication-Results added, forged ones deleted, optional reject on DMARC'
+complete -c mailverdict -n "__fish_mailverdict_using_subcommand help; and not __fish_seen_subcommand_from check trace spf domain filter batch milter help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -51,6 +51,9 @@ pub use pipeline::filter::{
     ExtraHeader, FilterConfig, FilterError, Handling as FilterHandling, run as filter,
     run_stdio as filter_stdio,
 };
+pub use pipeline::milter::{
+    Listen, ListenError, Log as MilterLog, MilterConfig, MilterError, OnFailure, serve as milter,
+};
 pub use pipeline::stage::CheckOptions;
 pub use pipeline::trace::trace_message;
 pub use report::model::{CheckReport, SpfDocument, TraceReport, Verdict};

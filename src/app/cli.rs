@@ -52,6 +52,9 @@ pub enum Command {
     Filter(FilterArgs),
     /// Check many messages (mbox, Maildir, folders of .eml) in parallel
     Batch(BatchArgs),
+    /// In-line verification in Postfix/Sendmail over the milter protocol: our
+    /// Authentication-Results added, forged ones deleted, optional reject on DMARC
+    Milter(MilterArgs),
 }
 
 impl Command {
@@ -63,6 +66,7 @@ impl Command {
             Command::Domain(a) => a.dane.trust_anchor.as_deref(),
             Command::Filter(a) => a.dane.trust_anchor.as_deref(),
             Command::Batch(a) => a.dane.trust_anchor.as_deref(),
+            Command::Milter(a) => a.dane.trust_anchor.as_deref(),
             Command::Spf(_) => None,
         }
     }
@@ -75,7 +79,7 @@ impl Command {
             Command::Trace(a) => a.output.color,
             Command::Domain(a) => a.output.color,
             Command::Batch(a) => a.output.color,
-            Command::Filter(_) => ColorChoice::Never,
+            Command::Filter(_) | Command::Milter(_) => ColorChoice::Never,
         }
     }
 }
@@ -436,6 +440,90 @@ pub struct BatchArgs {
     pub dmarc: DmarcArgs,
     #[command(flatten)]
     pub dnsbl: DnsblArgs,
+    #[command(flatten)]
+    pub at: AtArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub dane: DaneArgs,
+}
+
+/// What `--reject` acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RejectOn {
+    /// The DMARC disposition: reject → 550 5.7.1, quarantine → the milter quarantine action
+    /// (`t=y`, `pct=` and the spec in force count).
+    Dmarc,
+}
+
+/// What a message gets when no verdict can be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnFailureArg {
+    /// Accept it, with a field that says why it has no verdict.
+    Accept,
+    /// Answer 451 so the sender retries.
+    Tempfail,
+}
+
+impl From<OnFailureArg> for mailverdict::OnFailure {
+    fn from(a: OnFailureArg) -> Self {
+        match a {
+            OnFailureArg::Accept => mailverdict::OnFailure::Accept,
+            OnFailureArg::Tempfail => mailverdict::OnFailure::Tempfail,
+        }
+    }
+}
+
+/// `milter` options.
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = "Postfix (main.cf):\n  smtpd_milters = inet:127.0.0.1:8891\n  \
+non_smtpd_milters = $smtpd_milters\n  milter_default_action = accept\n  milter_protocol = 6\n\n\
+Sendmail (sendmail.mc):\n  INPUT_MAIL_FILTER(`mailverdict', `S=inet:8891@127.0.0.1, T=S:10s;R:10s;E:30s')\n\n\
+Every message gets one Authentication-Results field (the text `filter` writes) at the top; \
+fields that claim our authserv-id are deleted (RFC 8601 section 5). The authserv-id is \
+--authserv-id, else the MTA's {j} macro. One line per message goes to stderr. SIGTERM stops \
+accepting, finishes the messages in flight (up to --grace) and exits 0."
+)]
+pub struct MilterArgs {
+    /// Socket to listen on: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH (as in Postfix's
+    /// smtpd_milters and Sendmail's INPUT_MAIL_FILTER).
+    #[arg(long, value_name = "SOCKET")]
+    pub listen: String,
+    /// Act on the DMARC disposition: reject → 550 5.7.1 with the reason, quarantine → the
+    /// milter quarantine action. Without it every message is accepted with our field.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub reject: Option<RejectOn>,
+    /// When DNS fails (dmarc=temperror) or the deadline passes: accept with dmarc=temperror
+    /// in the field, or answer 451 so the sender retries.
+    #[arg(long, value_enum, value_name = "ACTION", default_value = "accept")]
+    pub on_temperror: OnFailureArg,
+    /// When the --memory budget is in use: accept unverified (with a field saying so), or 451.
+    #[arg(long, value_enum, value_name = "ACTION", default_value = "accept")]
+    pub on_overload: OnFailureArg,
+    /// Message bytes held in flight over all connections (e.g. 512M, 1G).
+    #[arg(long, value_name = "SIZE", default_value = "1G")]
+    pub memory: String,
+    /// Connections served at once; more wait in the listen queue.
+    #[arg(long, value_name = "N", default_value = "256")]
+    pub max_connections: usize,
+    /// Seconds one message's check may take: DNS is cut off shortly before, and the verdict
+    /// is what the answers that arrived decide (dmarc=temperror when they cannot)
+    #[arg(long, value_name = "SECS", default_value = "10")]
+    pub deadline: f64,
+    /// Serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9325).
+    #[arg(long, value_name = "IP:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Extra fields to add besides Authentication-Results.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub add_header: Vec<ExtraHeader>,
+    /// Seconds in-flight messages may take to finish after SIGTERM.
+    #[arg(long, value_name = "SECS", default_value = "30")]
+    pub grace: f64,
+    #[command(flatten)]
+    pub dmarc: DmarcArgs,
     #[command(flatten)]
     pub at: AtArgs,
     #[command(flatten)]

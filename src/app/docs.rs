@@ -146,6 +146,10 @@ fn exit_note(command: &str) -> Option<&'static str> {
             "filter exits 0 whenever it wrote the message, whatever the verdict, and 75 only \
              when the message could not be read in full or written (the MTA retries)."
         }
+        "milter" => {
+            "milter runs until SIGTERM or SIGINT and then exits 0 once the messages in flight \
+             are answered; 2 for a bad option, 74 when the socket cannot be opened."
+        }
         "trace" => "trace exits 0 once the path is reported (65, 66, 74 as check on bad input).",
         "batch" => {
             "batch exits 0 when every input was read (whatever the verdicts), 66 when one \
@@ -228,6 +232,16 @@ fn examples(command: Option<&str>) -> &'static [(&'static str, &'static str)] {
             "As a procmail filter (~/.procmailrc: \":0 fw\" then this line):",
             "| mailverdict filter --authserv-id mx.example.org",
         )],
+        Some("milter") => &[
+            (
+                "For Postfix (main.cf: smtpd_milters = inet:127.0.0.1:8891, milter_default_action = accept):",
+                "mailverdict milter --listen inet:8891@127.0.0.1 --authserv-id mx.example.org",
+            ),
+            (
+                "Reject p=reject spoofs, with Prometheus metrics on loopback:",
+                "mailverdict milter --listen inet:8891@127.0.0.1 --reject dmarc --metrics 127.0.0.1:9325",
+            ),
+        ],
         Some("batch") => &[
             (
                 "A Maildir and an mbox, as JSON lines:",

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod exit;
+mod milter;
 mod progress;
 mod settings;
 
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Filter(args) => filter(&settings, args),
         Command::Batch(args) => batch(&settings, args),
         Command::Domain(args) => domain(&settings, args),
+        Command::Milter(args) => milter::run(&settings, args),
     };
     dns_notes(&settings);
     outcome
@@ -94,7 +96,7 @@ fn not_a_message(path: Option<&std::path::Path>, why: mailverdict::MessageError)
     })
 }
 
-fn check_options(
+pub(crate) fn check_options(
     trust: &PathTrust,
     clock: mailverdict::Clock,
     dnsbl: &[String],

@@ -57,11 +57,21 @@ pub enum OptionError {
          (it reports the status a recording saw); drop one of the two"
     )]
     AnchorWithZone,
+    #[error("--listen {0}")]
+    Listen(#[from] mailverdict::ListenError),
+    #[error("--memory: {0}")]
+    Memory(mailverdict::SizeError),
+    #[error("--max-connections must be at least 1")]
+    MaxConnections,
+    #[error("--grace {0}: expected seconds between 0 and 3600")]
+    Grace(f64),
 }
 
 /// What every command needs: the DNS backend (and the query timeout), decided once.
 pub struct Settings {
     pub dns: std::sync::Arc<Dns>,
+    /// The backend behind `dns`, for a cache per message in front of it (`milter`).
+    pub backend: std::sync::Arc<dyn Resolve>,
     /// Whether the human report is coloured.
     pub color: bool,
     pub timeout: Duration,
@@ -79,11 +89,11 @@ impl Settings {
             .map(|s| parse_nameserver(s))
             .collect::<Result<Vec<_>, _>>()?;
         let anchor = command.trust_anchor();
-        let backend: Box<dyn Resolve> = if !g.dns_zone.is_empty() {
+        let backend: std::sync::Arc<dyn Resolve> = if !g.dns_zone.is_empty() {
             if anchor.is_some() {
                 return Err(OptionError::AnchorWithZone.into());
             }
-            Box::new(Zone::from_files(&g.dns_zone)?)
+            std::sync::Arc::new(Zone::from_files(&g.dns_zone)?)
         } else {
             let live = Box::new(Live::new(
                 &nameservers,
@@ -91,12 +101,13 @@ impl Settings {
                 anchor.map(std::path::Path::to_path_buf),
             )?);
             match &g.record_dns {
-                Some(path) => Box::new(Recording::new(live, path)?),
-                None => live,
+                Some(path) => std::sync::Arc::new(Recording::new(live, path)?),
+                None => std::sync::Arc::from(live as Box<dyn Resolve>),
             }
         };
         Ok(Settings {
-            dns: std::sync::Arc::new(Dns::new(backend)),
+            dns: std::sync::Arc::new(Dns::new(Box::new(backend.clone()))),
+            backend,
             color: use_color(command.color()),
             timeout,
         })

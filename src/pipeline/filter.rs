@@ -37,6 +37,7 @@ pub enum ExtraHeader {
 }
 
 /// What a `filter` run is asked to do (from the command line).
+#[derive(Clone)]
 pub struct FilterConfig {
     /// `--authserv-id`: the id our Authentication-Results field carries (existing fields
     /// claiming it are renamed).
@@ -161,12 +162,8 @@ pub fn run(
         "\n"
     };
     let (prefix, handling) = if buf.len() as u64 > cfg.max_size {
-        let clause = format!(
-            "none (not verified: the message is larger than {} bytes)",
-            cfg.max_size
-        );
         (
-            arh::header(&cfg.authserv_id, &[clause], eol),
+            arh::header(&cfg.authserv_id, &[oversized_clause(cfg.max_size)], eol),
             Handling::Oversized,
         )
     } else {
@@ -255,8 +252,7 @@ fn first_line_has_crlf(buf: &[u8]) -> bool {
 /// then gets the verdict its missing answers cannot change, not a `temperror`.
 fn verify(dns: Arc<Dns>, cfg: &FilterConfig, buf: &[u8], eol: &str) -> (String, Handling) {
     let started = Instant::now();
-    let margin = (cfg.deadline / 10).min(Duration::from_millis(500));
-    dns.cut_off(started + cfg.deadline - margin);
+    dns.cut_off(dns_cut_off(started, cfg.deadline));
     let (tx, rx) = mpsc::channel();
     let input = buf.to_vec();
     let opts = cfg.check.clone();
@@ -269,7 +265,7 @@ fn verify(dns: Arc<Dns>, cfg: &FilterConfig, buf: &[u8], eol: &str) -> (String, 
         });
     if spawned.is_err() {
         return (
-            fallback(cfg, eol, "none (not verified: internal error)"),
+            fallback(cfg, eol, INTERNAL_ERROR_CLAUSE),
             Handling::InternalError,
         );
     }
@@ -283,24 +279,43 @@ fn verify(dns: Arc<Dns>, cfg: &FilterConfig, buf: &[u8], eol: &str) -> (String, 
             (header_for(cfg, &report, eol), handling)
         }
         Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => (
-            fallback(cfg, eol, "none (not verified: internal error)"),
+            fallback(cfg, eol, INTERNAL_ERROR_CLAUSE),
             Handling::InternalError,
         ),
         Err(mpsc::RecvTimeoutError::Timeout) => (
-            fallback(
-                cfg,
-                eol,
-                &format!(
-                    "dmarc=temperror (deadline of {}s exceeded before a verdict)",
-                    cfg.deadline.as_secs_f64()
-                ),
-            ),
+            fallback(cfg, eol, &deadline_clause(cfg.deadline)),
             Handling::Deadline,
         ),
     }
 }
 
-fn fallback(cfg: &FilterConfig, eol: &str, clause: &str) -> String {
+/// When DNS is cut off for a check started at `started` with `deadline` (shared with
+/// `milter`): a margin before the deadline, so the check can finish with what arrived.
+pub(crate) fn dns_cut_off(started: Instant, deadline: Duration) -> Instant {
+    let margin = (deadline / 10).min(Duration::from_millis(500));
+    started + deadline - margin
+}
+
+// The clauses of a field written without a verdict; `milter` writes the same ones.
+
+/// The clause for a message larger than `--max-size`.
+pub(crate) fn oversized_clause(max_size: u64) -> String {
+    format!("none (not verified: the message is larger than {max_size} bytes)")
+}
+
+/// The clause for a check that failed inside (a panic).
+pub(crate) const INTERNAL_ERROR_CLAUSE: &str = "none (not verified: internal error)";
+
+/// The clause for a check still running at the deadline.
+pub(crate) fn deadline_clause(deadline: Duration) -> String {
+    format!(
+        "dmarc=temperror (deadline of {}s exceeded before a verdict)",
+        deadline.as_secs_f64()
+    )
+}
+
+/// A field without a verdict (oversized, deadline, internal error); shared with `milter`.
+pub(crate) fn fallback(cfg: &FilterConfig, eol: &str, clause: &str) -> String {
     arh::header(&cfg.authserv_id, &[clause.to_string()], eol)
 }
 
@@ -309,7 +324,8 @@ fn one_line(s: &str) -> String {
     arh::unstructured(s, 900)
 }
 
-fn header_for(cfg: &FilterConfig, report: &CheckReport, eol: &str) -> String {
+/// The fields `filter` prepends for a checked message; `milter` adds the same ones.
+pub(crate) fn header_for(cfg: &FilterConfig, report: &CheckReport, eol: &str) -> String {
     let mut out = arh::header(&cfg.authserv_id, &arh::clauses(report), eol);
     for extra in &cfg.extra {
         match extra {
@@ -429,8 +445,9 @@ fn authres_value(line: &[u8]) -> Option<&[u8]> {
         .then(|| &line[colon + 1..])
 }
 
-/// Whether an Authentication-Results value claims `ours` as its authserv-id.
-fn claims(value: &[u8], ours: &str) -> bool {
+/// Whether an Authentication-Results value claims `ours` as its authserv-id (`milter` deletes
+/// the fields this says are claims).
+pub(crate) fn claims(value: &[u8], ours: &str) -> bool {
     let text = String::from_utf8_lossy(value);
     let id = match authres::parse(&text, false) {
         Ok(p) => p.authserv_id,

@@ -4,5 +4,6 @@
 pub mod batch;
 pub mod check;
 pub mod filter;
+pub mod milter;
 pub(crate) mod stage;
 pub mod trace;
