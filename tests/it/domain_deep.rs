@@ -2,34 +2,10 @@
 //! and against the chain `--probe` sees on a real STARTTLS server), and BIMI: the SVG logo and
 //! the VMC served by real HTTPS servers, certificates made with rcgen.
 
-use std::collections::BTreeSet;
-
 use serde_json::Value;
 
+use crate::domain_rfc::{ids, message};
 use crate::support::{SmtpServer, run, temp_dir, write_file};
-
-fn ids(v: &Value) -> BTreeSet<String> {
-    v["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{}",
-                f["severity"].as_str().unwrap_or("?"),
-                f["id"].as_str().unwrap_or("?")
-            )
-        })
-        .collect()
-}
-
-fn message<'a>(v: &'a Value, id: &str) -> &'a str {
-    v["findings"]
-        .as_array()
-        .and_then(|l| l.iter().find(|f| f["id"] == id))
-        .and_then(|f| f["message"].as_str())
-        .unwrap_or_else(|| panic!("no {id} in {}", v["findings"]))
-}
 
 /// Audit roll.test whose MX publishes `tlsa` (validated), probing `server` when given.
 fn audit_tlsa(tlsa: &[String], server: Option<&SmtpServer>) -> Value {

@@ -28,7 +28,8 @@ fn audit(domain: &str) -> (i32, Value) {
     (r.code, r.json())
 }
 
-fn ids(v: &Value) -> BTreeSet<String> {
+/// Each finding of an audit as `severity:id` (also used by `domain_deep`).
+pub(crate) fn ids(v: &Value) -> BTreeSet<String> {
     v["findings"]
         .as_array()
         .expect("findings")
@@ -43,7 +44,8 @@ fn ids(v: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-fn message<'a>(v: &'a Value, id: &str) -> &'a str {
+/// The message of finding `id` (also used by `domain_deep`).
+pub(crate) fn message<'a>(v: &'a Value, id: &str) -> &'a str {
     v["findings"]
         .as_array()
         .and_then(|l| l.iter().find(|f| f["id"] == id))
