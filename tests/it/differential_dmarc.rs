@@ -7,12 +7,11 @@
 //! and goes on (several records at one name; invalid p/sp/np/t/psd/fo values; duplicate tags).
 //! Those cases are compared as "checkdmarc errors ⟺ we flag the same defect".
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{DnsServer, Rng, note, root, run};
+use crate::support::{DnsServer, Rng, note, peer_json_lines, run};
 
 const ORGS: usize = 6;
 
@@ -72,32 +71,12 @@ fn checkdmarc_available() -> bool {
 }
 
 fn theirs(server: &DnsServer, domains: &[String]) -> Vec<Value> {
-    let script = root().join("tests/differential/checkdmarc_discover.py");
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .arg(server.addr.ip().to_string())
-        .arg(server.addr.port().to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(domains.join("\n").as_bytes())
-        .expect("domains written");
-    let out = child.wait_with_output().expect("checkdmarc finishes");
-    assert!(
-        out.status.success(),
-        "checkdmarc: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
+    peer_json_lines(
+        "checkdmarc_discover.py",
+        server,
+        &domains.join("\n"),
+        "checkdmarc",
+    )
 }
 
 fn word(v: &Value, default: &str) -> String {

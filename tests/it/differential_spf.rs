@@ -2,10 +2,9 @@
 //! generated policies, both querying the same real DNS server on loopback. Skipped with a note
 //! when python3 with pyspf and dnspython is not installed (.ci/run installs them when it can).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::support::{DnsServer, Rng, note, root, run};
+use crate::support::{DnsServer, Rng, note, peer_json_lines, run};
 
 const DOMAINS: usize = 14;
 
@@ -106,36 +105,9 @@ fn agrees_with_pyspf_on_generated_policies() {
             format!("{{\"ip\":\"{ip}\",\"sender\":\"{sender}\",\"helo\":\"mail.diff.test\"}}\n")
         })
         .collect();
-    let script = root().join("tests/differential/pyspf_eval.py");
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .arg(server.addr.ip().to_string())
-        .arg(server.addr.port().to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("cases written");
-    let out = child.wait_with_output().expect("pyspf finishes");
-    assert!(
-        out.status.success(),
-        "pyspf: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).expect("json")["result"]
-                .as_str()
-                .unwrap_or("?")
-                .to_string()
-        })
+    let theirs: Vec<String> = peer_json_lines("pyspf_eval.py", &server, &input, "pyspf")
+        .iter()
+        .map(|v| v["result"].as_str().unwrap_or("?").to_string())
         .collect();
     assert_eq!(theirs.len(), cases.len());
     let ns = server.nameserver();

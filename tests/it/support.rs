@@ -604,3 +604,39 @@ impl SignedDnsServer {
         }
     }
 }
+
+/// Run a peer implementation's script (`tests/differential/SCRIPT`) against `server`: it gets
+/// the server's IP and port as arguments and `input` on stdin, and answers one JSON document per
+/// line. `peer` names it in a failure.
+pub fn peer_json_lines(
+    script: &str,
+    server: &DnsServer,
+    input: &str,
+    peer: &str,
+) -> Vec<serde_json::Value> {
+    let mut child = Command::new("python3")
+        .arg(root().join("tests/differential").join(script))
+        .arg(server.addr.ip().to_string())
+        .arg(server.addr.port().to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("input written");
+    let out = child.wait_with_output().expect("peer finishes");
+    assert!(
+        out.status.success(),
+        "{peer}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
