@@ -18,30 +18,6 @@ pub struct MxTlsa {
     pub error: Option<String>,
 }
 
-/// The TLSA records of `host` for a sender's decision: asked plainly first, and validated only
-/// when there are records. RFC 7672 §2.2: without TLSA records DANE does not apply, so the
-/// proof that they are absent (a validator's walk up the zone cuts, one round trip per label)
-/// changes nothing a sender would do; `check` pays for it on every MX otherwise.
-pub fn lookup_applicable(dns: &Dns, host: &str, port: u16) -> MxTlsa {
-    let name = format!("_{port}._tcp.{host}");
-    match dns.query(&name, RecordType::Tlsa) {
-        Ok(records) if of_type(&records, RecordType::Tlsa).next().is_some() => {
-            lookup(dns, host, port)
-        }
-        answer => MxTlsa {
-            mx: host.to_string(),
-            records: Vec::new(),
-            dnssec: Dnssec::Indeterminate,
-            usable: false,
-            parsed: Vec::new(),
-            error: match answer {
-                Err(f) if f.is_temporary() => Some(format!("TLSA lookup {name} failed: {f}")),
-                _ => None,
-            },
-        },
-    }
-}
-
 /// The TLSA records of `host:port`. Over the network they are asked plainly first: a name
 /// without TLSA records needs no DNSSEC chain (DANE does not apply), and a validator would
 /// walk DS records up to the root to prove that, about 50 queries when the resolver cannot

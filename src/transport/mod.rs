@@ -86,7 +86,7 @@ pub fn assess(dns: &Dns, domain: &str, role: Role, path: &PathInfo) -> DomainTra
                 Err(e) => (Vec::new(), Some(e)),
             };
             let tlsa: Vec<dane::MxTlsa> =
-                crate::common::map(parallel, &mx, |h| dane::lookup_applicable(dns, h, 25));
+                crate::common::map(parallel, &mx, |h| dane::lookup(dns, h, 25));
             (mx, mx_error, tlsa)
         },
         || mta_sts::lookup_txt(dns, &domain),
