@@ -176,7 +176,10 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
                     Range::Loopback | Range::Private | Range::UniqueLocal | Range::LinkLocal
                 )
             })
-        }) || (p.from_ip.is_none() && p.from_host.is_none());
+        }) || (p.from_ip.is_none()
+            && p.from_host
+                .as_deref()
+                .is_none_or(|h| h.eq_ignore_ascii_case("localhost")));
         if smtp && !hop.tls && !local && hop.judgement != Judgement::Internal {
             info.anomalies.push(Anomaly::NoTls(number));
         }
@@ -187,12 +190,27 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
         let (Some(by), Some(next_from)) = (&before.hop.by_host, &after.from_host) else {
             continue;
         };
+        // A mailbox or a local pipe's user names no sending host to compare.
+        if !after.names_sending_host() {
+            continue;
+        }
         let by = crate::dns::name::normalize(by);
+        // A loopback client is the receiving machine itself, so the names it gave are that
+        // machine's too (Trend Micro's `by IMSVA` filtering for the host it runs on).
+        let mut receiver = vec![by.clone()];
+        if before.from_ip.is_some_and(|ip| ip.is_loopback()) {
+            receiver.extend(
+                [&before.from_host, &before.from_rdns]
+                    .iter()
+                    .filter_map(|n| n.as_deref())
+                    .map(crate::dns::name::normalize),
+            );
+        }
         let names = [&after.from_host, &after.helo, &after.from_rdns];
         let same = names
             .iter()
             .filter_map(|n| n.as_deref())
-            .any(|n| crate::dns::name::normalize(n) == by);
+            .any(|n| receiver.contains(&crate::dns::name::normalize(n)));
         let ip_literal = next_from.parse::<IpAddr>().is_ok();
         // One organization on both sides (EOP's `mail.protection.outlook.com` by-name and
         // `eop-NAM04.prod.protection.outlook.com` from-name) is no gap, nor is a content

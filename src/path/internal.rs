@@ -15,6 +15,14 @@ pub enum Evidence {
     /// The client matches `--trusted-mta`.
     #[error("its client matches --trusted-mta {0}")]
     TrustedMta(String),
+    /// Our MTA recorded no network client, only a local handoff.
+    #[error(
+        "{by} recorded no network client, only a local handoff (qmail-queue's record, a local pipe, an internal queue): the field below was written on the same host"
+    )]
+    LocalHandoff {
+        /// The host that wrote the field (ours), or "the receiving host" when unnamed.
+        by: String,
+    },
     /// Our MTA recorded a client address that is not routable on the Internet.
     #[error("{by} recorded a {range} client address {ip}, not routable on the Internet")]
     AddressClass {
@@ -82,6 +90,16 @@ pub(crate) fn sender_is_ours(
     }
     if !infer {
         return None;
+    }
+    // What our own field says about how the message reached it: no client connected.
+    if hop.local_handoff() {
+        return Some(Evidence::LocalHandoff {
+            by: hop
+                .hop
+                .by_host
+                .clone()
+                .unwrap_or_else(|| "the receiving host".to_string()),
+        });
     }
     let by = hop.hop.by_host.clone()?;
     let ip = hop.from_ip?;

@@ -133,6 +133,16 @@ pub(crate) fn protocol(words: &[&str], literal: bool) -> Option<Protocol> {
     })
 }
 
+/// Whether a `with` value (as written) names a local pipe rather than a network session:
+/// Exim's `local`, `local-smtp`, `local-esmtp`, `local-bsmtp`, ... (written when a local
+/// process handed the message over, so no client connected).
+pub(crate) fn is_local_pipe(written: &str) -> bool {
+    written.eq_ignore_ascii_case("local")
+        || written
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("local-"))
+}
+
 /// Whether the protocol is plain (E)SMTP without TLS: what "sent without TLS" warns about.
 pub(crate) fn is_plain_smtp(name: &str) -> bool {
     ["SMTP", "ESMTP", "ESMTPA", "UTF8SMTP", "UTF8SMTPA"].contains(&name)

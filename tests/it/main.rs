@@ -34,6 +34,7 @@ mod output;
 mod perf_baseline;
 mod readme;
 mod received_real;
+mod received_real_mta;
 mod received_spf;
 mod recipes;
 mod schemas;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::support::{run, temp_dir, testdata, write_file};
 
-fn trace_with(file: &str, zone: &str, extra: &[&str]) -> Value {
+pub(crate) fn trace_with(file: &str, zone: &str, extra: &[&str]) -> Value {
     let mut args = vec!["trace", "--format", "json", "--dns-zone", zone, file];
     args.extend_from_slice(extra);
     let r = run(&args, None);
@@ -14,7 +14,7 @@ fn trace_with(file: &str, zone: &str, extra: &[&str]) -> Value {
     r.json()
 }
 
-fn real(name: &str, extra: &[&str]) -> Value {
+pub(crate) fn real(name: &str, extra: &[&str]) -> Value {
     trace_with(
         &testdata(&format!("received/real/{name}")),
         &testdata("trace/zone.db"),
@@ -23,7 +23,7 @@ fn real(name: &str, extra: &[&str]) -> Value {
 }
 
 /// A hop's fields in one tuple: from-host, client IP, by-host, protocol, TLS, UTC time, delay.
-type Fields = (
+pub(crate) type Fields = (
     Option<String>,
     Option<String>,
     Option<String>,
@@ -33,7 +33,7 @@ type Fields = (
     Option<i64>,
 );
 
-fn fields(h: &Value) -> Fields {
+pub(crate) fn fields(h: &Value) -> Fields {
     let s = |k: &str| h[k].as_str().map(str::to_string);
     (
         s("from_host"),
@@ -66,11 +66,11 @@ fn want(
     )
 }
 
-fn hops(v: &Value) -> Vec<Value> {
+pub(crate) fn hops(v: &Value) -> Vec<Value> {
     v["path"]["hops"].as_array().cloned().unwrap_or_default()
 }
 
-fn anomalies(v: &Value) -> String {
+pub(crate) fn anomalies(v: &Value) -> String {
     v["path"]["anomalies"].to_string()
 }
 
