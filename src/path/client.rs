@@ -165,6 +165,8 @@ fn ends_from_clause(word: &[u8]) -> bool {
 }
 
 pub(super) fn is_greeting(word: &[u8]) -> bool {
+    // vger.kernel.org quotes the command it was given: `"EHLO name"`.
+    let word = word.strip_prefix(b"\"").unwrap_or(word);
     ["helo", "ehlo", "lhlo"].iter().any(|k| is(word, k))
 }
 
@@ -248,7 +250,7 @@ fn comment_facts(inner: &[u8]) -> CommentFacts {
         match words[k] {
             Tok::Word(w) if is_greeting(w) => {
                 facts.helo = match words.get(k + 1) {
-                    Some(Tok::Word(h)) => Some(text(h)),
+                    Some(Tok::Word(h)) => Some(text(h.strip_suffix(b"\"").unwrap_or(h))),
                     Some(Tok::Literal(l)) => Some(literal_text(l)),
                     _ => None,
                 };

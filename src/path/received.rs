@@ -214,10 +214,21 @@ fn read_clauses<'a>(toks: &[Tok<'a>]) -> Clauses<'a> {
                 _ => {}
             },
             Clause::With if c.with.is_none() => {
+                // qpsmtpd writes its TLS note before the protocol: `with (AES128-SHA
+                // encrypted) SMTP`. The grammar has only FWS there, so the name is recovered.
+                let mut commented = false;
+                while let Some(Tok::Comment(inner)) = toks.get(i) {
+                    c.comments.push(inner);
+                    commented = true;
+                    i += 1;
+                }
                 let (words, literal) = phrase(toks, &mut i);
                 let words: Vec<String> = words.iter().map(|w| client::text(w)).collect();
                 let refs: Vec<&str> = words.iter().map(String::as_str).collect();
-                c.with = with::protocol(&refs, literal);
+                c.with = with::protocol(&refs, literal).map(|p| with::Protocol {
+                    parsed: p.parsed && !commented,
+                    ..p
+                });
             }
             Clause::Via if c.via.is_none() => {
                 let (words, _) = phrase(toks, &mut i);
@@ -443,7 +454,10 @@ pub(crate) fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
     if let Some((_, how)) = date {
         mark("timestamp", true, how);
     }
-    let tls = tls_version.is_some() || c.with.as_ref().is_some_and(|p| p.tls);
+    // A recorded cipher is a TLS session as much as a recorded version (qpsmtpd and
+    // MessageLabs write only the cipher: `(AES128-SHA encrypted)`).
+    let tls =
+        tls_version.is_some() || tls_cipher.is_some() || c.with.as_ref().is_some_and(|p| p.tls);
     let hop = Hop {
         index: 0,
         field,

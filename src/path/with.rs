@@ -173,7 +173,8 @@ pub(crate) fn tls_version(word: &str) -> Option<&'static str> {
 }
 
 /// A cipher-suite name: upper case, digits, `_` or `-`, starting with a key-exchange or
-/// cipher family (`TLS_AES_256_GCM_SHA384`, `ECDHE-RSA-AES128-GCM-SHA256`, `DES-CBC3-SHA`).
+/// cipher family (`TLS_AES_256_GCM_SHA384`, `ECDHE-RSA-AES128-GCM-SHA256`, `DES-CBC3-SHA`,
+/// OpenSSL's anonymous `AECDH-…` / `ADH-…`).
 pub(crate) fn is_cipher(word: &str) -> bool {
     let b = word.as_bytes();
     b.len() > 6
@@ -184,7 +185,7 @@ pub(crate) fn is_cipher(word: &str) -> bool {
         && b.iter().any(u8::is_ascii_digit)
         && b.iter().any(|c| *c == b'_' || *c == b'-')
         && [
-            "RSA", "ECD", "DHE", "EDH", "PSK", "SRP", "AES", "DES", "TLS", "CHACHA",
+            "RSA", "ECD", "DHE", "EDH", "PSK", "SRP", "AES", "DES", "TLS", "CHACHA", "AECDH", "ADH",
         ]
         .iter()
         .any(|p| word.starts_with(p))
@@ -239,6 +240,7 @@ mod tests {
         assert_eq!(tls_version("TLSv1"), Some("TLSv1.0"));
         assert!(is_cipher("TLS_AES_256_GCM_SHA384"));
         assert!(is_cipher("DES-CBC3-SHA"));
+        assert!(is_cipher("AECDH-AES256-SHA"));
         assert!(!is_cipher("TLSV1_2"));
         assert!(!is_cipher("RSA-PSS"));
         assert!(!is_cipher("CRAM-MD5"));

@@ -419,3 +419,55 @@ fn mimecast_chain() {
         r#"["the origin IP 192.0.2.25 is a documentation/benchmark address, never used on the Internet (test data, or a forged field)","hop 1 names a private client address 10.20.30.40 (an internal relay of the sender, or forged)","hop 2 is timestamped 2m 54s before the hop before it (clock skew or forged field)","hop 2 names a documentation/benchmark client address 192.0.2.250 (an internal relay of the sender, or forged)"]"#
     );
 }
+
+/// Field shapes from public mailing-list traffic that were misread, one per case through the
+/// binary: qpsmtpd's TLS note between `with` and the protocol (`with (AES128-SHA encrypted)
+/// SMTP`: the protocol kept, the hop counted as TLS), vger's quoted `"EHLO name"` (the HELO
+/// read), an anonymous-ECDH cipher in Postfix's `(using ... with cipher AECDH-AES256-SHA ...)`.
+#[test]
+fn list_traffic_shapes() {
+    let dir = crate::support::temp_dir("shapes");
+    let cases: [(&str, &[(&str, Value)]); 3] = [
+        (
+            "from coredump.intra.peff.net (HELO coredump.intra.peff.net) (10.0.0.2)\r\n    by peff.net (qpsmtpd/0.40) with (AES128-SHA encrypted) SMTP; Wed, 07 Jan 2009 01:37:01 -0500",
+            &[
+                ("protocol", Value::from("SMTP")),
+                ("tls", Value::Bool(true)),
+                ("tls_cipher", Value::from("AES128-SHA")),
+                ("timestamp", Value::from("2009-01-07T06:37:01Z")),
+            ],
+        ),
+        (
+            "from mx0b-00082601.pphosted.com ([67.231.153.30]:39364 \"EHLO\r\n        mx0a-00082601.pphosted.com\" rhost-flags-OK-OK-OK-FAIL)\r\n        by vger.kernel.org with ESMTP id S1726937AbgCIXhr (ORCPT\r\n        <rfc822;linux-kernel@vger.kernel.org>);\r\n        Mon, 9 Mar 2020 19:37:47 -0400",
+            &[
+                ("from_ip", Value::from("67.231.153.30")),
+                ("helo", Value::from("mx0a-00082601.pphosted.com")),
+                ("id", Value::from("S1726937AbgCIXhr")),
+                ("timestamp", Value::from("2020-03-09T23:37:47Z")),
+            ],
+        ),
+        (
+            "from smtp.corp.redhat.com (int-mx09.intmail.prod.int.rdu2.redhat.com [10.11.54.9])\r\n\t(using TLSv1.2 with cipher AECDH-AES256-SHA (256/256 bits))\r\n\t(No client certificate requested)\r\n\tby mimecast-mx02.redhat.com (Postfix) with ESMTPS id 04E3F380670E;\r\n\tMon, 13 Jun 2022 13:47:00 +0000 (UTC)",
+            &[
+                ("tls_version", Value::from("TLSv1.2")),
+                ("tls_cipher", Value::from("AECDH-AES256-SHA")),
+                (
+                    "from_rdns",
+                    Value::from("int-mx09.intmail.prod.int.rdu2.redhat.com"),
+                ),
+            ],
+        ),
+    ];
+    for (k, (field, want)) in cases.iter().enumerate() {
+        let file = crate::support::write_file(
+            &dir,
+            &format!("s{k}.eml"),
+            format!("Received: {field}\r\nSubject: s\r\n\r\nbody\r\n").as_bytes(),
+        );
+        let v = crate::received_real::trace_with(&file, &testdata("trace/zone.db"), &[]);
+        let hop = &v["path"]["hops"][0];
+        for (key, value) in *want {
+            assert_eq!(hop[*key], *value, "{key} of {field}");
+        }
+    }
+}
