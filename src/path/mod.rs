@@ -7,6 +7,7 @@ pub mod chain;
 pub(crate) mod client;
 pub(crate) mod date;
 pub mod dnsbl;
+mod handoff;
 pub mod internal;
 pub mod iprev;
 pub mod ranges;

@@ -471,3 +471,45 @@ fn list_traffic_shapes() {
         }
     }
 }
+
+/// Exim's re-injection after spam scanning (lists.gnu.org's `eggs.gnu.org`, consecutive
+/// fields of one list message): `from Debian-exim by eggs.gnu.org with spam-scanned (Exim
+/// 4.71)` names Exim's local sender, not a host (Exim writes a `from` without TCP-info only
+/// for a message that came on no connection), so it is no gap after the esmtps hop, and as
+/// the topmost field it is a local handoff: the origin is the client recorded below it.
+#[test]
+fn exim_spam_scanned_reinjection() {
+    let fields = [
+        "from eggs.gnu.org ([2001:470:142:3::10]:47778)\r\n by lists.gnu.org with esmtp (Exim 4.90_1)\r\n (envelope-from <kchamart@redhat.com>) id 1isRao-0005Z8-AQ\r\n for qemu-devel@nongnu.org; Fri, 17 Jan 2020 08:23:22 -0500",
+        "from Debian-exim by eggs.gnu.org with spam-scanned (Exim 4.71)\r\n (envelope-from <kchamart@redhat.com>) id 1isRak-0006t2-1J\r\n for qemu-devel@nongnu.org; Fri, 17 Jan 2020 08:23:17 -0500",
+        "from us-smtp-1.mimecast.com ([207.211.31.81]:59763\r\n helo=us-smtp-delivery-1.mimecast.com)\r\n by eggs.gnu.org with esmtps (TLS1.0:DHE_RSA_AES_256_CBC_SHA1:32)\r\n (Exim 4.71) (envelope-from <kchamart@redhat.com>) id 1isRaj-0006nV-9G\r\n for qemu-devel@nongnu.org; Fri, 17 Jan 2020 08:23:13 -0500",
+    ];
+    let dir = crate::support::temp_dir("exim-rescan");
+    let message = |fields: &[&str]| {
+        let mut text: String = fields
+            .iter()
+            .map(|f| format!("Received: {f}\r\n"))
+            .collect();
+        text.push_str("Subject: s\r\n\r\nbody\r\n");
+        text
+    };
+    let whole = crate::support::write_file(&dir, "whole.eml", message(&fields).as_bytes());
+    let v = crate::received_real::trace_with(&whole, &testdata("trace/zone.db"), &[]);
+    let got: Vec<String> = hops(&v).iter().map(row).collect();
+    assert_eq!(
+        got,
+        [
+            "us-smtp-1.mimecast.com 207.211.31.81 eggs.gnu.org ESMTPS tls 2020-01-17T13:23:13Z -",
+            "Debian-exim - eggs.gnu.org spam-scanned - 2020-01-17T13:23:17Z 4",
+            "eggs.gnu.org 2001:470:142:3::10 lists.gnu.org ESMTP - 2020-01-17T13:23:22Z 5",
+        ]
+    );
+    assert!(!anomalies(&v).contains("gap"), "{}", anomalies(&v));
+    let top = crate::support::write_file(&dir, "top.eml", message(&fields[1..]).as_bytes());
+    let v = crate::received_real::trace_with(&top, &testdata("trace/zone.db"), &[]);
+    assert_eq!(judgements(&v), ["boundary", "internal"]);
+    assert_eq!(
+        origin(&v),
+        ("207.211.31.81".into(), 1.into(), "eggs.gnu.org".into())
+    );
+}
