@@ -131,6 +131,7 @@ fn phrase<'a>(toks: &[Tok<'a>], i: &mut usize) -> (Vec<&'a [u8]>, bool) {
 fn read_clauses<'a>(toks: &[Tok<'a>]) -> Clauses<'a> {
     let mut c = Clauses::default();
     let mut in_from = false;
+    let mut seen_by = false;
     let mut i = 0;
     // `(from host [ip]) by ...`: some gateways put the whole from-clause in a comment.
     if let Some(Tok::Comment(inner)) = toks.first() {
@@ -160,7 +161,12 @@ fn read_clauses<'a>(toks: &[Tok<'a>]) -> Clauses<'a> {
             continue;
         };
         in_from = false;
+        let by_before = seen_by;
+        seen_by |= kind == Clause::By;
         match kind {
+            // RFC 5321 §4.4 puts the From-domain before the By-domain: a `from` after `by`
+            // is vendor text (`by outflank-mailman (output) from mailman id ...`), no sender.
+            Clause::From if by_before => {}
             // A repeated clause keeps its first value (`by mx by uid 502`, `from <sender>`
             // after `for`): the first is the one the grammar places.
             Clause::From if c.from.is_none() => {
@@ -179,7 +185,7 @@ fn read_clauses<'a>(toks: &[Tok<'a>]) -> Clauses<'a> {
                     _ => {}
                 }
             }
-            Clause::By if c.by.is_none() => match toks.get(i) {
+            Clause::By if !by_before => match toks.get(i) {
                 Some(Tok::Word(w)) if clause(w).is_none() => {
                     c.by = Some(client::host_word(w)).filter(|h| !h.is_empty());
                     i += 1;
@@ -435,8 +441,16 @@ pub(crate) fn parse_hop(field: usize, value: &[u8]) -> ParsedHop {
     }
     // A recorded cipher is a TLS session as much as a recorded version (qpsmtpd and
     // MessageLabs write only the cipher: `(AES128-SHA encrypted)`).
-    let tls =
-        tls_version.is_some() || tls_cipher.is_some() || c.with.as_ref().is_some_and(|p| p.tls);
+    // Mimecast writes only `(Using TLS)`.
+    let using_tls = c.comments.iter().any(|inner| {
+        matches!(client::comment_words(inner).as_slice(),
+            [Tok::Word(u), Tok::Word(t), ..] if client::is(u, "using")
+                && (t.len() >= 3 && (client::is(&t[..3], "TLS") || client::is(&t[..3], "SSL"))))
+    });
+    let tls = tls_version.is_some()
+        || tls_cipher.is_some()
+        || using_tls
+        || c.with.as_ref().is_some_and(|p| p.tls);
     let hop = Hop {
         index: 0,
         field,

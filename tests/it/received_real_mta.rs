@@ -423,11 +423,13 @@ fn mimecast_chain() {
 /// Field shapes from public mailing-list traffic that were misread, one per case through the
 /// binary: qpsmtpd's TLS note between `with` and the protocol (`with (AES128-SHA encrypted)
 /// SMTP`: the protocol kept, the hop counted as TLS), vger's quoted `"EHLO name"` (the HELO
-/// read), an anonymous-ECDH cipher in Postfix's `(using ... with cipher AECDH-AES256-SHA ...)`.
+/// read), an anonymous-ECDH cipher in Postfix's `(using ... with cipher AECDH-AES256-SHA ...)`,
+/// Mimecast's bare `(Using TLS)` (a TLS hop), and xenproject's `by outflank-mailman (output)
+/// from mailman` (a `from` after `by` names no sender).
 #[test]
 fn list_traffic_shapes() {
     let dir = crate::support::temp_dir("shapes");
-    let cases: [(&str, &[(&str, Value)]); 3] = [
+    let cases: [(&str, &[(&str, Value)]); 5] = [
         (
             "from coredump.intra.peff.net (HELO coredump.intra.peff.net) (10.0.0.2)\r\n    by peff.net (qpsmtpd/0.40) with (AES128-SHA encrypted) SMTP; Wed, 07 Jan 2009 01:37:01 -0500",
             &[
@@ -455,6 +457,22 @@ fn list_traffic_shapes() {
                     "from_rdns",
                     Value::from("int-mx09.intmail.prod.int.rdu2.redhat.com"),
                 ),
+            ],
+        ),
+        (
+            "from EUR05-AM6-obe.outbound.protection.outlook.com\r\n (mail-am6eur05lp2104.outbound.protection.outlook.com [104.47.18.104])\r\n (Using TLS) by relay.mimecast.com with ESMTP id\r\n de-mta-23-vjnw-j-GPOyLHCbusI4Caw-1; Thu, 23 Sep 2021 14:15:27 +0200",
+            &[
+                ("tls", Value::Bool(true)),
+                ("from_ip", Value::from("104.47.18.104")),
+                ("timestamp", Value::from("2021-09-23T12:15:27Z")),
+            ],
+        ),
+        (
+            "by outflank-mailman (output) from mailman id 193915.345512; Thu, 23 Sep 2021 12:15:33 +0000",
+            &[
+                ("from_host", Value::Null),
+                ("by_host", Value::from("outflank-mailman")),
+                ("id", Value::from("193915.345512")),
             ],
         ),
     ];
