@@ -276,7 +276,13 @@ fn ident(comments: &[&[u8]]) -> Option<String> {
                         Some(user) if matches!(words.get(k + 1), Some(Tok::Literal(_))) => {
                             Some(user.to_string())
                         }
-                        _ => Some(t.to_string()),
+                        // qmail's `(TCPREMOTEINFO@TCPREMOTEIP)`: the address is the client's.
+                        _ => match t.rsplit_once('@') {
+                            Some((user, ip)) if client::literal_ip(ip.as_bytes()).is_some() => {
+                                Some(user.to_string())
+                            }
+                            _ => Some(t.to_string()),
+                        },
                     };
                 }
                 _ => {}

@@ -75,6 +75,8 @@ fn qmail_chain() {
         ]
     );
     assert_eq!(h[0]["helo"], "lune.stained-g");
+    // qmail-smtpd writes `(TCPREMOTEINFO@TCPREMOTEIP)`: the ident is the part before the `@`.
+    assert_eq!(h[6]["ident"], "root");
     assert_eq!(h[4]["obtained"]["from_host"], "recovered");
     assert_eq!(h[5]["id"], "PAA07075");
     assert_eq!(h[5]["for"], "ach@mpe.mpg.de");
