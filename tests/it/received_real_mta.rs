@@ -102,6 +102,15 @@ fn qmail_chain() {
             "o05.xray.mpe.mpg.de".into()
         )
     );
+    let human = table("qmail-sendmail-mpe.eml", &[]);
+    for line in [
+        "8*  -  ",
+        "    internal: the receiving host recorded no network client, only a local handoff",
+        "origin: 130.183.70.10 (hop 7, where mail entered the trusted part at o05.xray.mpe.mpg.de; 1 hop internal)",
+        "transit: 22m 53s first to last Received; 23m 47s Date field to last Received",
+    ] {
+        assert!(human.contains(line), "{line}\n{human}");
+    }
     assert_eq!(v["path"]["received_transit_seconds"], 1373);
     assert_eq!(v["path"]["date_transit_seconds"], 1427);
     assert_eq!(
