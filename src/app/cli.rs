@@ -38,7 +38,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Deferred: clap then builds the arguments of only the subcommand being run (the others at
+// most for help and the generated docs), which is start-up time of every run. Deferred
+// building applies an argument group's doc comment as the subcommand's `about` after the
+// variant's own, so the groups below are described with plain comments.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Full report for one message: path, SPF, DKIM, ARC, DMARC and the verdict
     Check(CheckArgs),
@@ -158,7 +163,7 @@ impl From<DmarcSpecArg> for mailverdict::DmarcSpec {
     }
 }
 
-/// The options every command honours: where DNS answers come from.
+// The options every command honours: where DNS answers come from.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
@@ -178,7 +183,7 @@ pub struct GlobalArgs {
     pub timeout: f64,
 }
 
-/// `--format` and `--color` of `check` and `spf`.
+// `--format` and `--color` of `check` and `spf`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub struct HeaderOutputArgs {
@@ -190,7 +195,7 @@ pub struct HeaderOutputArgs {
     pub color: ColorChoice,
 }
 
-/// `--format` and `--color` of `trace`, `domain` and `batch`.
+// `--format` and `--color` of `trace`, `domain` and `batch`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
@@ -202,7 +207,7 @@ pub struct OutputArgs {
     pub color: ColorChoice,
 }
 
-/// The evaluation time.
+// The evaluation time.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Evaluation")]
 pub struct AtArgs {
@@ -211,7 +216,7 @@ pub struct AtArgs {
     pub at: Option<String>,
 }
 
-/// Where our side of a message's path ends, and whose Authentication-Results count.
+// Where our side of a message's path ends, and whose Authentication-Results count.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Trust")]
 pub struct TrustArgs {
@@ -228,7 +233,7 @@ pub struct TrustArgs {
     pub no_internal_inference: bool,
 }
 
-/// How much of a message is read.
+// How much of a message is read.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Input")]
 pub struct InputArgs {
@@ -237,7 +242,7 @@ pub struct InputArgs {
     pub max_size: String,
 }
 
-/// DNSSEC validation (DANE).
+// DNSSEC validation (DANE).
 #[derive(Debug, Args)]
 #[command(next_help_heading = "DNSSEC")]
 pub struct DaneArgs {
@@ -247,7 +252,7 @@ pub struct DaneArgs {
     pub trust_anchor: Option<PathBuf>,
 }
 
-/// DMARC rules.
+// DMARC rules.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Evaluation")]
 pub struct DmarcArgs {
@@ -256,7 +261,7 @@ pub struct DmarcArgs {
     pub dmarc_spec: DmarcSpecArg,
 }
 
-/// DNS blocklists.
+// DNS blocklists.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Evaluation")]
 pub struct DnsblArgs {
@@ -378,7 +383,7 @@ pub struct DomainArgs {
     pub https: HttpsArgs,
 }
 
-/// Where HTTPS (MTA-STS) and SMTP probe connections go, and what they trust.
+// Where HTTPS (MTA-STS) and SMTP probe connections go, and what they trust.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Connections")]
 pub struct HttpsArgs {
@@ -476,7 +481,7 @@ impl From<OnFailureArg> for mailverdict::OnFailure {
     }
 }
 
-/// `milter` options.
+// `milter` options.
 #[derive(Debug, Args)]
 #[command(
     after_long_help = "Postfix (main.cf):\n  smtpd_milters = inet:127.0.0.1:8891\n  \
