@@ -547,4 +547,29 @@ mod tests {
             Step::Done(Err(Failure::NoData))
         ));
     }
+
+    /// A negative answer is kept for the SOA's TTL capped by its MINIMUM (RFC 2308 §5), no
+    /// longer than the CNAMEs that led to it, and not at all without an SOA.
+    #[test]
+    fn negative_ttl_comes_from_the_soa() {
+        use hickory_proto::rr::rdata::SOA;
+        let name = |s: &str| wire_name(s).expect("name");
+        let mut message = hickory_proto::op::Message::query();
+        assert_eq!(negative_ttl(&message, &[]), None);
+        let soa = SOA::new(name("ns.test"), name("h.test"), 1, 3600, 600, 86400, 300);
+        message
+            .authorities
+            .push(hickory_proto::rr::Record::from_rdata(
+                name("test"),
+                900,
+                RData::SOA(soa),
+            ));
+        assert_eq!(negative_ttl(&message, &[]), Some(300));
+        let chain = [Record {
+            owner: "a.test".into(),
+            ttl: 30,
+            rdata: Rdata::Cname("b.test".into()),
+        }];
+        assert_eq!(negative_ttl(&message, &chain), Some(30));
+    }
 }
