@@ -323,6 +323,10 @@ fn postfix_rate(milters: &str, message: &str, per_run: usize) -> Option<f64> {
 fn session(port: u16, message: &str, n: usize) {
     let stream = TcpStream::connect(("127.0.0.1", port)).expect("smtpd");
     stream.set_read_timeout(Some(Duration::from_secs(120))).ok();
+    // Without it the message's last segment waits for the ACK of the one before (Nagle),
+    // which smtpd's kernel delays by 40 ms since smtpd has nothing to say before the dot:
+    // that capped every row, Postfix alone included, near 25 messages/s per session.
+    stream.set_nodelay(true).ok();
     let mut r = BufReader::new(stream.try_clone().expect("clone"));
     let mut w = stream;
     let mut reply = || {
@@ -338,11 +342,13 @@ fn session(port: u16, message: &str, n: usize) {
         }
     };
     reply();
-    let body: String = message
+    // The data and its terminating dot in one write, as a client with a buffer sends them.
+    let mut data: String = message
         .replace("\r\n", "\n")
         .lines()
         .map(|l| format!("{}{l}\r\n", if l.starts_with('.') { "." } else { "" }))
         .collect();
+    data.push_str(".\r\n");
     let _ = w.write_all(b"EHLO bench.example\r\n");
     reply();
     for _ in 0..n {
@@ -354,8 +360,7 @@ fn session(port: u16, message: &str, n: usize) {
             let _ = w.write_all(cmd.as_bytes());
             reply();
         }
-        let _ = w.write_all(body.as_bytes());
-        let _ = w.write_all(b".\r\n");
+        let _ = w.write_all(data.as_bytes());
         reply();
     }
     let _ = w.write_all(b"QUIT\r\n");
