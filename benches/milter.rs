@@ -161,25 +161,32 @@ fn in_namespace() -> bool {
     }
 }
 
-/// UDP 127.0.0.1:53 relayed to the loopback DNS server (one question at a time is enough:
-/// answers come from memory).
+/// UDP 127.0.0.1:53 relayed to the loopback DNS server, each question on a thread and a
+/// socket of its own: OpenDKIM's libunbound and OpenDMARC's libresolv ask several at once,
+/// and a relay answering one at a time made them wait out their timeouts under load.
 fn relay_port_53(upstream: std::net::SocketAddr) -> std::thread::JoinHandle<()> {
-    let front = UdpSocket::bind("127.0.0.1:53").expect("port 53 in the namespace");
+    let front =
+        std::sync::Arc::new(UdpSocket::bind("127.0.0.1:53").expect("port 53 in the namespace"));
     std::thread::spawn(move || {
-        let back = UdpSocket::bind("127.0.0.1:0").expect("relay socket");
-        back.set_read_timeout(Some(Duration::from_secs(2))).ok();
         let mut buf = [0u8; 4096];
-        let mut answer = [0u8; 65535];
         loop {
             let Ok((n, client)) = front.recv_from(&mut buf) else {
                 continue;
             };
-            if back.send_to(&buf[..n], upstream).is_err() {
-                continue;
-            }
-            if let Ok(m) = back.recv(&mut answer) {
-                let _ = front.send_to(&answer[..m], client);
-            }
+            let question = buf[..n].to_vec();
+            let front = front.clone();
+            std::thread::spawn(move || {
+                let Ok(back) = UdpSocket::bind("127.0.0.1:0") else {
+                    return;
+                };
+                back.set_read_timeout(Some(Duration::from_secs(2))).ok();
+                let mut answer = [0u8; 65535];
+                if back.send_to(&question, upstream).is_ok()
+                    && let Ok(m) = back.recv(&mut answer)
+                {
+                    let _ = front.send_to(&answer[..m], client);
+                }
+            });
         }
     })
 }
