@@ -161,25 +161,32 @@ fn in_namespace() -> bool {
     }
 }
 
-/// UDP 127.0.0.1:53 relayed to the loopback DNS server (one question at a time is enough:
-/// answers come from memory).
+/// UDP 127.0.0.1:53 relayed to the loopback DNS server, each question on a thread and a
+/// socket of its own: OpenDKIM's libunbound and OpenDMARC's libresolv ask several at once,
+/// and a relay answering one at a time made them wait out their timeouts under load.
 fn relay_port_53(upstream: std::net::SocketAddr) -> std::thread::JoinHandle<()> {
-    let front = UdpSocket::bind("127.0.0.1:53").expect("port 53 in the namespace");
+    let front =
+        std::sync::Arc::new(UdpSocket::bind("127.0.0.1:53").expect("port 53 in the namespace"));
     std::thread::spawn(move || {
-        let back = UdpSocket::bind("127.0.0.1:0").expect("relay socket");
-        back.set_read_timeout(Some(Duration::from_secs(2))).ok();
         let mut buf = [0u8; 4096];
-        let mut answer = [0u8; 65535];
         loop {
             let Ok((n, client)) = front.recv_from(&mut buf) else {
                 continue;
             };
-            if back.send_to(&buf[..n], upstream).is_err() {
-                continue;
-            }
-            if let Ok(m) = back.recv(&mut answer) {
-                let _ = front.send_to(&answer[..m], client);
-            }
+            let question = buf[..n].to_vec();
+            let front = front.clone();
+            std::thread::spawn(move || {
+                let Ok(back) = UdpSocket::bind("127.0.0.1:0") else {
+                    return;
+                };
+                back.set_read_timeout(Some(Duration::from_secs(2))).ok();
+                let mut answer = [0u8; 65535];
+                if back.send_to(&question, upstream).is_ok()
+                    && let Ok(m) = back.recv(&mut answer)
+                {
+                    let _ = front.send_to(&answer[..m], client);
+                }
+            });
         }
     })
 }
@@ -323,6 +330,10 @@ fn postfix_rate(milters: &str, message: &str, per_run: usize) -> Option<f64> {
 fn session(port: u16, message: &str, n: usize) {
     let stream = TcpStream::connect(("127.0.0.1", port)).expect("smtpd");
     stream.set_read_timeout(Some(Duration::from_secs(120))).ok();
+    // Without it the message's last segment waits for the ACK of the one before (Nagle),
+    // which smtpd's kernel delays by 40 ms since smtpd has nothing to say before the dot:
+    // that capped every row, Postfix alone included, near 25 messages/s per session.
+    stream.set_nodelay(true).ok();
     let mut r = BufReader::new(stream.try_clone().expect("clone"));
     let mut w = stream;
     let mut reply = || {
@@ -338,11 +349,13 @@ fn session(port: u16, message: &str, n: usize) {
         }
     };
     reply();
-    let body: String = message
+    // The data and its terminating dot in one write, as a client with a buffer sends them.
+    let mut data: String = message
         .replace("\r\n", "\n")
         .lines()
         .map(|l| format!("{}{l}\r\n", if l.starts_with('.') { "." } else { "" }))
         .collect();
+    data.push_str(".\r\n");
     let _ = w.write_all(b"EHLO bench.example\r\n");
     reply();
     for _ in 0..n {
@@ -354,8 +367,7 @@ fn session(port: u16, message: &str, n: usize) {
             let _ = w.write_all(cmd.as_bytes());
             reply();
         }
-        let _ = w.write_all(body.as_bytes());
-        let _ = w.write_all(b".\r\n");
+        let _ = w.write_all(data.as_bytes());
         reply();
     }
     let _ = w.write_all(b"QUIT\r\n");

@@ -23,7 +23,7 @@ use super::name::normalize;
 use super::stub::{self, BACKOFF, ExchangeError, Question, Server};
 use super::{
     Answer, DnsNote, DnsSetupError, Dnssec, Failure, MAX_CNAME_CHAIN, Rdata, Record, RecordType,
-    Resolve, ResolverError,
+    Resolve, ResolverError, Ttl,
 };
 
 /// The live backend: queries go to the system resolvers or the `--nameserver`s.
@@ -135,39 +135,50 @@ impl Live {
     }
 
     /// A plain lookup through the stub, following a CNAME chain the resolver left unfinished,
-    /// ended at `cutoff` (the run's deadline) if it comes first.
-    fn plain(&self, name: &str, rtype: RecordType, cutoff: Option<Instant>) -> Answer {
+    /// ended at `cutoff` (the run's deadline) if it comes first; with how long it may be kept.
+    fn plain(&self, name: &str, rtype: RecordType, cutoff: Option<Instant>) -> (Answer, Ttl) {
         let deadline = Instant::now() + self.timeout;
         let htype = HRecordType::from(rtype.code());
         let mut target = normalize(name);
         let mut chain = Vec::new();
         loop {
             let Some(qname) = wire_name(&target) else {
-                // A name that cannot be put on the wire (label over 63 octets) does not exist.
-                return Err(Failure::NxDomain);
+                // A name that cannot be put on the wire (label over 63 octets) does not exist;
+                // nothing said so, so nothing says for how long.
+                return (Err(Failure::NxDomain), None);
             };
-            let question = Question::new(qname, htype).map_err(|_| Failure::ServFail)?;
+            let Ok(question) = Question::new(qname, htype) else {
+                return (Err(Failure::ServFail), None);
+            };
             let left = deadline.saturating_duration_since(Instant::now());
+            let failed = |f: Failure| (Err(f), None);
             let (message, _server) = match stub::ask(&self.servers, &question, left, cutoff) {
                 Ok(answer) => answer,
-                Err(None) => return Err(Failure::Unanswered),
-                Err(Some(ExchangeError::TimedOut)) => return Err(Failure::Timeout),
-                Err(Some(ExchangeError::Cut)) => return Err(Failure::Deadline),
-                Err(Some(ExchangeError::Refused)) => return Err(Failure::Refused),
-                Err(Some(ExchangeError::Broken)) => return Err(Failure::ServFail),
+                Err(None) => return failed(Failure::Unanswered),
+                Err(Some(ExchangeError::TimedOut)) => return failed(Failure::Timeout),
+                Err(Some(ExchangeError::Cut)) => return failed(Failure::Deadline),
+                Err(Some(ExchangeError::Refused)) => return failed(Failure::Refused),
+                Err(Some(ExchangeError::Broken)) => return failed(Failure::ServFail),
             };
             match message.metadata.response_code {
                 ResponseCode::NoError => {}
                 ResponseCode::NXDomain => {
                     self.check_canary(cutoff);
-                    return Err(Failure::NxDomain);
+                    return (Err(Failure::NxDomain), negative_ttl(&message, &chain));
                 }
-                ResponseCode::Refused => return Err(Failure::Refused),
-                _ => return Err(Failure::ServFail),
+                ResponseCode::Refused => return failed(Failure::Refused),
+                _ => return failed(Failure::ServFail),
             }
             let records: Vec<Record> = message.answers.iter().filter_map(convert).collect();
             match follow(&records, &target, rtype, &mut chain) {
-                Step::Done(answer) => return answer,
+                Step::Done(Ok(records)) => {
+                    let ttl = records.iter().map(|r| r.ttl).min();
+                    return (Ok(records), ttl);
+                }
+                Step::Done(Err(Failure::NoData)) => {
+                    return (Err(Failure::NoData), negative_ttl(&message, &chain));
+                }
+                Step::Done(Err(f)) => return failed(f),
                 Step::Ask(next) => target = next,
             }
         }
@@ -191,24 +202,25 @@ impl Live {
         name: &str,
         rtype: RecordType,
         cutoff: Option<Instant>,
-    ) -> (Answer, Dnssec) {
+    ) -> ((Answer, Dnssec), Ttl) {
         let now = Instant::now();
         if self.servers.iter().all(|s| s.is_quiet(now)) {
-            return (Err(Failure::Unanswered), Dnssec::Indeterminate);
+            return ((Err(Failure::Unanswered), Dnssec::Indeterminate), None);
         }
         let Some(validator) = self.validator() else {
-            return (self.plain(name, rtype, cutoff), Dnssec::Indeterminate);
+            let (answer, ttl) = self.plain(name, rtype, cutoff);
+            return ((answer, Dnssec::Indeterminate), ttl);
         };
         let target = normalize(name);
         let Some(qname) = wire_name(&target) else {
-            return (Err(Failure::NxDomain), Dnssec::Indeterminate);
+            return ((Err(Failure::NxDomain), Dnssec::Indeterminate), None);
         };
         let htype = HRecordType::from(rtype.code());
         let left = cutoff
             .map(|c| c.saturating_duration_since(now))
             .filter(|left| *left < self.timeout);
         if left == Some(Duration::ZERO) {
-            return (Err(Failure::Deadline), Dnssec::Indeterminate);
+            return ((Err(Failure::Deadline), Dnssec::Indeterminate), None);
         }
         // Built inside the runtime: tokio's timer needs its context.
         let result = validator.runtime.block_on(async {
@@ -221,13 +233,13 @@ impl Live {
         let timed_out = || {
             if left.is_some() {
                 // The run's deadline cut it short: the resolvers are not to blame.
-                return (Err(Failure::Deadline), Dnssec::Indeterminate);
+                return ((Err(Failure::Deadline), Dnssec::Indeterminate), None);
             }
             // The validator asks the same resolvers: none of them answered in time.
             for s in &self.servers {
                 s.mark_silent();
             }
-            (Err(Failure::Timeout), Dnssec::Indeterminate)
+            ((Err(Failure::Timeout), Dnssec::Indeterminate), None)
         };
         match result {
             Err(_elapsed) => timed_out(),
@@ -240,14 +252,26 @@ impl Live {
                     // hickory follows chains itself: an unfinished one has no data at its end.
                     Step::Ask(_) => Err(Failure::NoData),
                 };
-                (answer, status)
+                // A NODATA made of an unfinished chain has no SOA to time it: not kept.
+                let ttl = answer
+                    .as_ref()
+                    .ok()
+                    .and_then(|rs| rs.iter().map(|r| r.ttl).min());
+                ((answer, status), ttl)
             }
             Ok(Err(NetError::Dns(DnsError::DnssecBogus))) => {
-                (Err(Failure::ServFail), Dnssec::Bogus)
+                ((Err(Failure::ServFail), Dnssec::Bogus), None)
             }
             Ok(Err(e)) => match classify(&e) {
                 Failure::Timeout => timed_out(),
-                f => (Err(f), Dnssec::Indeterminate),
+                f @ (Failure::NxDomain | Failure::NoData) => {
+                    let ttl = match &e {
+                        NetError::Dns(DnsError::NoRecordsFound(nr)) => nr.negative_ttl,
+                        _ => None,
+                    };
+                    ((Err(f), Dnssec::Indeterminate), ttl)
+                }
+                f => ((Err(f), Dnssec::Indeterminate), None),
             },
         }
     }
@@ -327,19 +351,32 @@ impl Resolve for Live {
     }
 
     fn query(&self, name: &str, rtype: RecordType) -> Answer {
-        self.plain(name, rtype, None)
+        self.plain(name, rtype, None).0
     }
 
     fn query_dnssec(&self, name: &str, rtype: RecordType) -> (Answer, Dnssec) {
-        self.validated(name, rtype, None)
+        self.validated(name, rtype, None).0
     }
 
     fn query_by(&self, name: &str, rtype: RecordType, by: Instant) -> Answer {
-        self.plain(name, rtype, Some(by))
+        self.plain(name, rtype, Some(by)).0
     }
 
     fn query_dnssec_by(&self, name: &str, rtype: RecordType, by: Instant) -> (Answer, Dnssec) {
-        self.validated(name, rtype, Some(by))
+        self.validated(name, rtype, Some(by)).0
+    }
+
+    fn query_ttl(&self, name: &str, rtype: RecordType, by: Option<Instant>) -> (Answer, Ttl) {
+        self.plain(name, rtype, by)
+    }
+
+    fn query_dnssec_ttl(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: Option<Instant>,
+    ) -> ((Answer, Dnssec), Ttl) {
+        self.validated(name, rtype, by)
     }
 
     fn notes(&self) -> Vec<DnsNote> {
@@ -360,6 +397,17 @@ impl Resolve for Live {
         }
         notes
     }
+}
+
+/// How long a negative answer may be kept (RFC 2308 §5): the SOA of the authority section,
+/// its TTL capped by its MINIMUM, and no longer than the CNAMEs that led there. Without an SOA
+/// the answer is not kept (RFC 2308 §5: "SHOULD NOT be cached").
+fn negative_ttl(message: &hickory_proto::op::Message, chain: &[Record]) -> Ttl {
+    let soa = message.authorities.iter().find_map(|r| match &r.data {
+        RData::SOA(soa) => Some(r.ttl.min(soa.minimum)),
+        _ => None,
+    })?;
+    Some(chain.iter().map(|r| r.ttl).fold(soa, u32::min))
 }
 
 fn classify(e: &NetError) -> Failure {
@@ -498,5 +546,30 @@ mod tests {
             follow(&[], "a.test", RecordType::A, &mut Vec::new()),
             Step::Done(Err(Failure::NoData))
         ));
+    }
+
+    /// A negative answer is kept for the SOA's TTL capped by its MINIMUM (RFC 2308 §5), no
+    /// longer than the CNAMEs that led to it, and not at all without an SOA.
+    #[test]
+    fn negative_ttl_comes_from_the_soa() {
+        use hickory_proto::rr::rdata::SOA;
+        let name = |s: &str| wire_name(s).expect("name");
+        let mut message = hickory_proto::op::Message::query();
+        assert_eq!(negative_ttl(&message, &[]), None);
+        let soa = SOA::new(name("ns.test"), name("h.test"), 1, 3600, 600, 86400, 300);
+        message
+            .authorities
+            .push(hickory_proto::rr::Record::from_rdata(
+                name("test"),
+                900,
+                RData::SOA(soa),
+            ));
+        assert_eq!(negative_ttl(&message, &[]), Some(300));
+        let chain = [Record {
+            owner: "a.test".into(),
+            ttl: 30,
+            rdata: Rdata::Cname("b.test".into()),
+        }];
+        assert_eq!(negative_ttl(&message, &chain), Some(30));
     }
 }

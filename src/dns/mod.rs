@@ -12,6 +12,7 @@ pub(crate) mod net;
 pub(crate) mod record;
 pub(crate) mod recording;
 mod stub;
+mod ttl_cache;
 pub(crate) mod zone;
 
 pub use crate::common::Dnssec;
@@ -20,6 +21,7 @@ pub use live::Live;
 pub use name::escape_name;
 pub use record::{Failure, Rdata, Record, RecordType};
 pub use recording::Recording;
+pub use ttl_cache::{CacheLimits, CacheStats, TtlCache, Warm};
 pub use zone::{Zone, ZoneError, ZoneErrorKind};
 
 use std::fmt;
@@ -31,6 +33,12 @@ pub(crate) const MAX_CNAME_CHAIN: usize = 16;
 /// The outcome of one query: the answer records (CNAME records of the chain included, with
 /// their owners), or why there are none.
 pub type Answer = Result<Vec<Record>, Failure>;
+
+/// How many seconds an answer may be kept, as its source said: the smallest TTL of the
+/// records (RFC 2181 §5.2), or for NXDOMAIN and NODATA the SOA's TTL capped by its MINIMUM
+/// (RFC 2308 §5). `None`: not to be kept (a temporary failure, a negative answer without SOA,
+/// or a backend that cannot tell).
+pub type Ttl = Option<u32>;
 
 /// A DNS backend. Names are passed without the trailing dot; they may hold any octet.
 pub trait Resolve: Send + Sync {
@@ -70,6 +78,35 @@ pub trait Resolve: Send + Sync {
     ) -> (Answer, Dnssec) {
         self.query_dnssec(name, rtype)
     }
+
+    /// [`Resolve::query_by`] (or [`Resolve::query`] without `by`) with how long the answer
+    /// may be kept, for a cache that outlives one run ([`TtlCache`]). The default cannot tell.
+    fn query_ttl(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: Option<std::time::Instant>,
+    ) -> (Answer, Ttl) {
+        let answer = match by {
+            Some(by) => self.query_by(name, rtype, by),
+            None => self.query(name, rtype),
+        };
+        (answer, None)
+    }
+
+    /// [`Resolve::query_dnssec_by`] with how long the answer may be kept.
+    fn query_dnssec_ttl(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: Option<std::time::Instant>,
+    ) -> ((Answer, Dnssec), Ttl) {
+        let answer = match by {
+            Some(by) => self.query_dnssec_by(name, rtype, by),
+            None => self.query_dnssec(name, rtype),
+        };
+        (answer, None)
+    }
 }
 
 /// A shared backend (one parsed zone for many runs, e.g. per-message caches in a batch).
@@ -101,6 +138,24 @@ impl<T: Resolve + ?Sized> Resolve for std::sync::Arc<T> {
         by: std::time::Instant,
     ) -> (Answer, Dnssec) {
         (**self).query_dnssec_by(name, rtype, by)
+    }
+
+    fn query_ttl(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: Option<std::time::Instant>,
+    ) -> (Answer, Ttl) {
+        (**self).query_ttl(name, rtype, by)
+    }
+
+    fn query_dnssec_ttl(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        by: Option<std::time::Instant>,
+    ) -> ((Answer, Dnssec), Ttl) {
+        (**self).query_dnssec_ttl(name, rtype, by)
     }
 }
 

@@ -28,6 +28,7 @@ mod io_faults;
 mod live_dns;
 mod milter_client;
 mod milter_cmd;
+mod milter_dns_cache;
 mod milter_postfix;
 mod mutation;
 mod output;

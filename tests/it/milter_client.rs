@@ -7,6 +7,8 @@ use std::time::Duration;
 
 pub struct MtaSide {
     stream: TcpStream,
+    /// The protocol steps and flags the milter chose in negotiation (`SMFIP_*`).
+    pub steps: u32,
 }
 
 /// A reply: its command octet and data.
@@ -19,14 +21,18 @@ impl MtaSide {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         stream.set_nodelay(true)?;
-        let mut m = MtaSide { stream };
+        let mut m = MtaSide { stream, steps: 0 };
         let mut data = Vec::new();
         for v in [6u32, 0x1ff, 0x1f_ffff] {
             data.extend_from_slice(&v.to_be_bytes());
         }
         m.send(b'O', &data)?;
-        let (cmd, _) = m.read()?;
+        let (cmd, reply) = m.read()?;
         assert_eq!(cmd, b'O', "negotiation reply");
+        m.steps = reply
+            .get(8..12)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_be_bytes);
         Ok(m)
     }
 

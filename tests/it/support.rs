@@ -180,11 +180,20 @@ pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> String {
 /// `;! NAME TYPE TIMEOUT` lines make it stay silent for that question.
 pub struct DnsServer {
     pub addr: SocketAddr,
+    handler: Arc<ZoneState>,
     _runtime: tokio::runtime::Runtime,
 }
 
+/// What the server answers from, replaceable while it runs, and what it was asked.
+struct ZoneState {
+    zone: std::sync::Mutex<Arc<Zone>>,
+    queries: std::sync::atomic::AtomicUsize,
+    /// The TTL and MINIMUM of the SOA sent with NXDOMAIN and NODATA (RFC 2308 §3).
+    negative_ttl: std::sync::atomic::AtomicU32,
+}
+
 struct ZoneHandler {
-    zone: Arc<Zone>,
+    state: Arc<ZoneState>,
 }
 
 pub fn name_of(s: &str) -> Name {
@@ -238,7 +247,13 @@ impl RequestHandler for ZoneHandler {
         let builder = MessageResponseBuilder::from_message_request(request);
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authoritative = true;
-        let sent = match self.zone.query(&qname, qtype) {
+        use std::sync::atomic::Ordering;
+        self.state.queries.fetch_add(1, Ordering::SeqCst);
+        let zone = match self.state.zone.lock() {
+            Ok(z) => z.clone(),
+            Err(_) => return silent,
+        };
+        let sent = match zone.query(&qname, qtype) {
             Ok(records) => {
                 let answers: Vec<Record> = records.iter().filter_map(to_hickory).collect();
                 let response = builder.build(metadata, answers.iter(), &[], &[], &[]);
@@ -253,6 +268,27 @@ impl RequestHandler for ZoneHandler {
                     _ => ResponseCode::ServFail,
                 };
                 metadata.response_code = code;
+                if matches!(f, Failure::NxDomain | Failure::NoData) {
+                    // As an authoritative server does: the SOA that says how long the negative
+                    // answer may be kept, owned by the name's top label.
+                    let ttl = self.state.negative_ttl.load(Ordering::SeqCst);
+                    let top = qname.rsplit('.').find(|l| !l.is_empty()).unwrap_or("test");
+                    let soa = hickory_proto::rr::rdata::SOA::new(
+                        name_of(&format!("ns.{top}")),
+                        name_of(&format!("hostmaster.{top}")),
+                        1,
+                        3600,
+                        600,
+                        86400,
+                        ttl,
+                    );
+                    let soa = [Record::from_rdata(name_of(top), ttl, RData::SOA(soa))];
+                    let response = builder.build(metadata, &[], &[], soa.iter(), &[]);
+                    return response_handle
+                        .send_response(response)
+                        .await
+                        .unwrap_or(silent);
+                }
                 response_handle
                     .send_response(builder.build_no_records(metadata))
                     .await
@@ -295,13 +331,40 @@ impl DnsServer {
     pub fn start(zone_text: &str) -> DnsServer {
         let mut zone = Zone::default();
         zone.add_text(zone_text).expect("test zone parses");
+        let state = Arc::new(ZoneState {
+            zone: std::sync::Mutex::new(Arc::new(zone)),
+            queries: Default::default(),
+            negative_ttl: std::sync::atomic::AtomicU32::new(300),
+        });
         let (addr, runtime) = serve(ZoneHandler {
-            zone: Arc::new(zone),
+            state: state.clone(),
         });
         DnsServer {
             addr,
+            handler: state,
             _runtime: runtime,
         }
+    }
+
+    /// Questions received so far.
+    pub fn queries(&self) -> usize {
+        self.handler
+            .queries
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answer from `zone_text` from now on.
+    pub fn set_zone(&self, zone_text: &str) {
+        let mut zone = Zone::default();
+        zone.add_text(zone_text).expect("test zone parses");
+        *self.handler.zone.lock().expect("zone lock") = Arc::new(zone);
+    }
+
+    /// The TTL of the SOA sent with negative answers from now on (300 s at start).
+    pub fn set_negative_ttl(&self, secs: u32) {
+        self.handler
+            .negative_ttl
+            .store(secs, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn nameserver(&self) -> String {

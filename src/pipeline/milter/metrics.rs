@@ -8,6 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::dns::CacheStats;
+
 /// What happened to a message, as counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -111,7 +113,7 @@ impl Metrics {
     }
 
     /// Prometheus text; `memory` is (bytes held, budget).
-    pub fn render(&self, memory: (u64, u64)) -> String {
+    pub fn render(&self, memory: (u64, u64), dns: Option<CacheStats>) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut o = String::new();
         o.push_str("# HELP mailverdict_milter_messages_total Messages handled, by DMARC verdict (unverified: not checked; deadline: no verdict in time).\n# TYPE mailverdict_milter_messages_total counter\n");
@@ -197,6 +199,36 @@ impl Metrics {
                 memory.1.to_string(),
             ),
         ];
+        // Only with live DNS: zone replay has no cache across messages.
+        let cache = dns.map(|c| {
+            [
+                (
+                    "dns_cache_hits_total",
+                    "counter",
+                    "DNS questions answered from the cache kept across messages.",
+                    c.hits.to_string(),
+                ),
+                (
+                    "dns_cache_misses_total",
+                    "counter",
+                    "DNS questions sent to the resolver.",
+                    c.misses.to_string(),
+                ),
+                (
+                    "dns_cache_entries",
+                    "gauge",
+                    "DNS answers held for their TTL.",
+                    c.entries.to_string(),
+                ),
+                (
+                    "dns_cache_bytes",
+                    "gauge",
+                    "Their estimated size.",
+                    c.bytes.to_string(),
+                ),
+            ]
+        });
+        let gauges = gauges.into_iter().chain(cache.into_iter().flatten());
         for (name, kind, help, v) in gauges {
             let _ = writeln!(
                 o,
@@ -262,12 +294,24 @@ mod tests {
             1,
         );
         m.connection(true);
-        let text = m.render((10, 100));
+        let text = m.render((10, 100), None);
+        assert!(!text.contains("dns_cache"));
         assert!(text.contains("mailverdict_milter_messages_total{verdict=\"fail\"} 1\n"));
         assert!(text.contains("mailverdict_milter_actions_total{action=\"reject\"} 1\n"));
         assert!(text.contains("mailverdict_milter_latency_seconds_bucket{le=\"0.0025\"} 0\n"));
         assert!(text.contains("mailverdict_milter_latency_seconds_bucket{le=\"0.005\"} 1\n"));
         assert!(text.contains("mailverdict_milter_connections_active 1\n"));
         assert!(text.contains("mailverdict_milter_dns_failures_total 1\n"));
+        let stats = CacheStats {
+            hits: 7,
+            misses: 3,
+            entries: 2,
+            bytes: 400,
+        };
+        let text = m.render((10, 100), Some(stats));
+        assert!(text.contains("# TYPE mailverdict_milter_dns_cache_hits_total counter\n"));
+        assert!(text.contains("mailverdict_milter_dns_cache_hits_total 7\n"));
+        assert!(text.contains("mailverdict_milter_dns_cache_misses_total 3\n"));
+        assert!(text.contains("mailverdict_milter_dns_cache_entries 2\n"));
     }
 }

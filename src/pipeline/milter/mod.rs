@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::dns::Resolve;
+use crate::dns::{CacheLimits, Resolve, TtlCache};
 use crate::pipeline::filter::FilterConfig;
 pub use verify::OnFailure;
 
@@ -135,6 +135,9 @@ pub(crate) struct Shared {
     policies: verify::Policies,
     /// The DNS backend; each message gets its own cache (and deadline) in front of it.
     backend: Arc<dyn Resolve>,
+    /// On live DNS, the backend is this cache kept across messages (answers for their TTL),
+    /// and a message whose answers it holds is first checked from it alone, without threads.
+    dns_cache: Option<Arc<TtlCache>>,
     budget: Arc<budget::Budget>,
     metrics: Arc<metrics::Metrics>,
     log: Log,
@@ -198,6 +201,14 @@ async fn serve_async(
     let mut int = signal(SignalKind::interrupt()).map_err(MilterError::Signal)?;
     let listener = bind(&cfg.listen).await?;
     let (stop, shutdown) = watch::channel(false);
+    // Zone replay answers from memory already: a cache in front of it would only copy.
+    let dns_cache = backend
+        .is_remote()
+        .then(|| Arc::new(TtlCache::new(backend.clone(), CacheLimits::default())));
+    let backend: Arc<dyn Resolve> = match &dns_cache {
+        Some(c) => c.clone(),
+        None => backend,
+    };
     let shared = Arc::new(Shared {
         filter: Arc::new(cfg.filter.clone()),
         authserv_id_given: cfg.authserv_id_given,
@@ -207,6 +218,7 @@ async fn serve_async(
             on_overload: cfg.on_overload,
         },
         backend,
+        dns_cache,
         budget: budget::Budget::new(cfg.memory),
         metrics: Arc::new(metrics::Metrics::default()),
         log: log.clone(),
@@ -223,7 +235,10 @@ async fn serve_async(
                 })?;
             let at = l.local_addr().map_or(addr, |a| a);
             let (m, b) = (shared.metrics.clone(), shared.budget.clone());
-            extra.spawn(metrics::serve(l, move || m.render((b.used(), b.limit()))));
+            let c = shared.dns_cache.clone();
+            extra.spawn(metrics::serve(l, move || {
+                m.render((b.used(), b.limit()), c.as_ref().map(|c| c.stats()))
+            }));
             format!(", metrics on http://{at}/metrics")
         }
         None => String::new(),

@@ -25,14 +25,10 @@ pub mod action {
 
 /// Protocol steps and flags (`SMFIP_*`).
 pub mod step {
-    /// No RCPT callback.
-    pub const NO_RCPT: u32 = 0x08;
     /// No reply to each header.
     pub const NR_HDR: u32 = 0x80;
     /// No UNKNOWN callback.
     pub const NO_UNKNOWN: u32 = 0x100;
-    /// No DATA callback.
-    pub const NO_DATA: u32 = 0x200;
     /// No reply to end of header.
     pub const NR_EOH: u32 = 0x40000;
     /// No reply to body chunks.
