@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{DnsServer, HttpsServer, run, testdata};
+use crate::support::{DnsServer, run, testdata};
+use crate::support_servers::HttpsServer;
 
 fn audit(args: &[&str]) -> (i32, Value) {
     let zone = testdata("domain/zone.db");
@@ -322,7 +323,7 @@ fn mta_sts_policy_problems() {
 #[test]
 fn probe_starttls() {
     let dir = crate::support::temp_dir("probe");
-    let run_probe = |server: &crate::support::SmtpServer,
+    let run_probe = |server: &crate::support_servers::SmtpServer,
                      tlsa: &str,
                      extra: &[&str]|
      -> (i32, Value) {
@@ -349,7 +350,7 @@ fn probe_starttls() {
         let r = run(&args, None);
         (r.code, r.json())
     };
-    let good = crate::support::SmtpServer::start("mx1.probe.test", true, None);
+    let good = crate::support_servers::SmtpServer::start("mx1.probe.test", true, None);
     let (_, v) = run_probe(&good, &format!("3 1 1 {}", good.spki_sha256), &[]);
     let probe = &v["domains"][0]["probes"][0];
     assert_eq!(probe["starttls"], true, "{probe}");
@@ -377,7 +378,7 @@ fn probe_starttls() {
     let (_, v) = run_probe(&good, &format!("3 1 1 {}", "AB".repeat(32)), &[]);
     assert!(ids(&v, "probe.test").contains("error:probe.dane-mismatch"));
 
-    let plain = crate::support::SmtpServer::start("mx1.probe.test", false, None);
+    let plain = crate::support_servers::SmtpServer::start("mx1.probe.test", false, None);
     let (_, v) = run_probe(&plain, &format!("3 1 1 {}", plain.spki_sha256), &[]);
     assert!(
         ids(&v, "probe.test").contains("error:probe.no-starttls"),
@@ -385,7 +386,7 @@ fn probe_starttls() {
         v["findings"]
     );
 
-    let expiring = crate::support::SmtpServer::start("mx1.probe.test", true, Some((2030, 1, 1)));
+    let expiring = crate::support_servers::SmtpServer::start("mx1.probe.test", true, Some((2030, 1, 1)));
     let tlsa = format!("3 1 1 {}", expiring.spki_sha256);
     let (_, v) = run_probe(&expiring, &tlsa, &["--at", "2029-12-25T00:00:00Z"]);
     assert!(
@@ -411,7 +412,7 @@ mx.dane.test. A 192.0.2.25\n\
 _25._tcp.mx.dane.test. TLSA 3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6\n\
 dane.test. TXT \"v=spf1 -all\"\n\
 _dmarc.dane.test. TXT \"v=DMARC1; p=reject; rua=mailto:d@dane.test\"\n";
-    let server = crate::support::SignedDnsServer::start(zone, "dane.test.");
+    let server = crate::support_servers::SignedDnsServer::start(zone, "dane.test.");
     let dir = crate::support::temp_dir("anchor");
     let anchor = crate::support::write_file(&dir, "anchor.db", server.anchor.as_bytes());
     let ns = server.addr.to_string();

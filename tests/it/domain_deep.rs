@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use crate::domain_rfc::{ids, message};
-use crate::support::{SmtpServer, run, temp_dir, write_file};
+use crate::support::{run, temp_dir, write_file};
+use crate::support_servers::SmtpServer;
 
 /// Audit roll.test whose MX publishes `tlsa` (validated), probing `server` when given.
 fn audit_tlsa(tlsa: &[String], server: Option<&SmtpServer>) -> Value {
@@ -169,7 +170,7 @@ const LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" version="1.2" bas
 /// Audit bimi.test whose logo (`served`) and VMC (`pem`) come from two real HTTPS servers;
 /// `anchors` joins the BIMI root to the servers' CAs in one --ca-file.
 fn audit_bimi(served: &[u8], pem: &str, bimi_root: &str, at: &str) -> Value {
-    use crate::support::HttpsServer;
+    use crate::support_servers::HttpsServer;
     let svg = HttpsServer::start(
         "logo.bimi.test",
         "HTTP/1.1 200 OK",
@@ -287,7 +288,7 @@ fn bimi_logo_and_vmc() {
 fn dnssec_status_of_the_domain_and_its_mx() {
     let zone = "sig.test. MX 10 mx.sig.test.\nmx.sig.test. A 192.0.2.25\n\
 sig.test. TXT \"v=spf1 -all\"\n_dmarc.sig.test. TXT \"v=DMARC1; p=reject\"\n";
-    let server = crate::support::SignedDnsServer::start(zone, "sig.test.");
+    let server = crate::support_servers::SignedDnsServer::start(zone, "sig.test.");
     let dir = temp_dir("dnssec");
     let anchor = write_file(&dir, "anchor.db", server.anchor.as_bytes());
     let ns = server.addr.to_string();

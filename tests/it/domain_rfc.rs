@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{HttpsServer, run, testdata};
+use crate::support::{run, testdata};
+use crate::support_servers::HttpsServer;
 use crate::support_dns::{Fault, FaultServer};
 
 fn audit(domain: &str) -> (i32, Value) {

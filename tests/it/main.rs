@@ -46,5 +46,6 @@ mod support;
 mod support_dns;
 mod support_io;
 mod support_milter;
+mod support_servers;
 mod trace_cmd;
 mod traps;

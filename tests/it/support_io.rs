@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::support::TestPki;
+use crate::support_servers::TestPki;
 
 /// How a misbehaving server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

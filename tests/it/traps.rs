@@ -32,7 +32,7 @@ fn dane_status(ns: &str, anchor: &str) -> crate::support::Run {
 /// lines in parentheses still validate the signed zone (hickory's reader decodes `\DDD` wrongly).
 #[test]
 fn trust_anchor_uses_our_zone_parser() {
-    let server = crate::support::SignedDnsServer::start(DANE_ZONE, "dane.test.");
+    let server = crate::support_servers::SignedDnsServer::start(DANE_ZONE, "dane.test.");
     let dir = temp_dir("anchor-escaped");
     let (head, key) = server
         .anchor
