@@ -380,7 +380,7 @@ pub(crate) fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 }
 
 /// Whether some LF in `input` is not preceded by CR.
-pub(crate) fn has_bare_lf(input: &[u8]) -> bool {
+fn has_bare_lf(input: &[u8]) -> bool {
     let mut from = 0;
     while let Some(i) = memchr(b'\n', &input[from..]) {
         let at = from + i;
