@@ -48,10 +48,12 @@ impl MessageInfo {
         if let Some(u) = &from_domain_unicode {
             lookalike.extend(super::lookalike::lookalike_notes(u));
         }
-        let author_note = match msg.author_mailboxes() {
-            Ok(list) if list.len() > 1 => Some(format!(
+        // An author domain means one From field that parsed strictly, so `from` holds its
+        // mailboxes already (no third parse of the field).
+        let author_note = match author {
+            Author::Domain(_) if from.len() > 1 => Some(format!(
                 "{} mailboxes of one domain in From: evaluated for that domain (RFC 7489 §6.6.1)",
-                list.len()
+                from.len()
             )),
             _ => None,
         };

@@ -57,6 +57,9 @@ pub(crate) struct PathStage {
     /// `transport`).
     pub transport_domains: Vec<(String, Role)>,
     pub errors: Vec<String>,
+    /// iprev reports the internal-hop inference already made, by IP: the lookups stage asks
+    /// for the origin's again, and the answer is the same (one run, one cache).
+    pub iprev_done: Vec<IprevReport>,
 }
 
 /// The path stage's DNS lookups: iprev and DNSBL for the origin, transport posture.
@@ -71,7 +74,17 @@ pub(crate) fn path_lookups(dns: &Dns, stage: &PathStage, opts: &CheckOptions) ->
     let parallel = dns.is_remote();
     let (iprev, (dnsbl, transport)) = crate::common::join(
         parallel,
-        || stage.ip.map(|ip| iprev::check(dns, ip)),
+        || {
+            stage.ip.map(|ip| {
+                let shown = ip.to_string();
+                stage
+                    .iprev_done
+                    .iter()
+                    .find(|r| r.ip == shown)
+                    .cloned()
+                    .unwrap_or_else(|| iprev::check(dns, ip))
+            })
+        },
         || {
             crate::common::join(
                 parallel,
@@ -104,7 +117,13 @@ pub(crate) fn path_stage(
     let date = msg.date().map(|d| d.to_timestamp());
     // Forward-confirmed reverse DNS for the internal-hop inference: the same questions iprev
     // asks, so they are answered from the cache when iprev asks them again.
-    let mut fcrdns = |ip: IpAddr| iprev::check(dns, ip).confirmed;
+    let mut iprev_done: Vec<IprevReport> = Vec::new();
+    let mut fcrdns = |ip: IpAddr| {
+        let report = iprev::check(dns, ip);
+        let confirmed = report.confirmed.clone();
+        iprev_done.push(report);
+        confirmed
+    };
     let mut walk = chain::Walk {
         trusted: &opts.trusted,
         infer: opts.infer_internal,
@@ -185,6 +204,7 @@ pub(crate) fn path_stage(
         authentication_results,
         received_spf,
         errors,
+        iprev_done,
     }
 }
 

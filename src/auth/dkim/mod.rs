@@ -115,9 +115,10 @@ impl Bodies {
         self.fields.get_or_init(|| {
             let mut map: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, f) in msg.fields.iter().enumerate() {
-                map.entry(String::from_utf8_lossy(f.name).to_ascii_lowercase())
-                    .or_default()
-                    .push(i);
+                // Field names are printable ASCII (Message::parse keeps no other): one copy.
+                let name = String::from_utf8(f.name.to_ascii_lowercase())
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                map.entry(name).or_default().push(i);
             }
             map
         })

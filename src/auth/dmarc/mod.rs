@@ -219,8 +219,13 @@ pub fn evaluate(
     spec: DmarcSpec,
 ) -> DmarcReport {
     let mut report = evaluate_under(dns, author, spf, dkim, spec);
-    let mut scratch = dkim.to_vec();
-    let other = evaluate_under(dns, author, spf, &mut scratch, spec.other());
+    // The other spec marks alignment too: its marks are undone, rather than the reports
+    // copied for it (the only field an evaluation writes is `aligned`).
+    let marks: Vec<bool> = dkim.iter().map(|d| d.aligned).collect();
+    let other = evaluate_under(dns, author, spf, dkim, spec.other());
+    for (d, aligned) in dkim.iter_mut().zip(marks) {
+        d.aligned = aligned;
+    }
     if other.result != report.result || other.disposition != report.disposition {
         let why = if other.result != report.result {
             &other.reason

@@ -321,9 +321,42 @@ pub fn parse(text: &str) -> Result<Record, NotDmarc> {
     Record::parse(text, DmarcSpec::Rfc9989)
 }
 
+/// Parsed records remembered per thread, by (text, spec): a batch reads the same few records
+/// for every message, under both specs and again for each step's `psd=`. Bounded like the
+/// DKIM key memo: past this many it starts over; longer texts are not kept.
+const MEMO: usize = 256;
+const MEMO_TEXT: usize = 4096;
+
+type Memo = std::collections::HashMap<
+    DmarcSpec,
+    std::collections::HashMap<String, Result<Record, NotDmarc>>,
+>;
+
 impl Record {
     /// Parse `text` under `spec`. Only a missing or wrong version tag makes it not a record.
     pub fn parse(text: &str, spec: DmarcSpec) -> Result<Record, NotDmarc> {
+        thread_local! {
+            static KNOWN: std::cell::RefCell<Memo> = std::cell::RefCell::default();
+        }
+        if let Some(r) = KNOWN.with(|m| m.try_borrow().ok()?.get(&spec)?.get(text).cloned()) {
+            return r;
+        }
+        let parsed = Record::parse_text(text, spec);
+        if text.len() <= MEMO_TEXT {
+            KNOWN.with(|m| {
+                if let Ok(mut m) = m.try_borrow_mut() {
+                    let texts = m.entry(spec).or_default();
+                    if texts.len() >= MEMO {
+                        texts.clear();
+                    }
+                    texts.insert(text.to_string(), parsed.clone());
+                }
+            });
+        }
+        parsed
+    }
+
+    fn parse_text(text: &str, spec: DmarcSpec) -> Result<Record, NotDmarc> {
         if !is_dmarc(text) {
             return Err(NotDmarc::NoVersion);
         }
