@@ -386,7 +386,8 @@ fn probe_starttls() {
         v["findings"]
     );
 
-    let expiring = crate::support_servers::SmtpServer::start("mx1.probe.test", true, Some((2030, 1, 1)));
+    let expiring =
+        crate::support_servers::SmtpServer::start("mx1.probe.test", true, Some((2030, 1, 1)));
     let tlsa = format!("3 1 1 {}", expiring.spki_sha256);
     let (_, v) = run_probe(&expiring, &tlsa, &["--at", "2029-12-25T00:00:00Z"]);
     assert!(

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{run, testdata};
-use crate::support_servers::HttpsServer;
 use crate::support_dns::{Fault, FaultServer};
+use crate::support_servers::HttpsServer;
 
 fn audit(domain: &str) -> (i32, Value) {
     let zone = testdata("domain/rfc.db");
