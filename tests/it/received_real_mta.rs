@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::received_real::{anomalies, fields, hops, real};
+use crate::received_real::{anomalies, chain_from_vectors, fields, hops, real, trace_with, want};
 use crate::support::{run, testdata};
 
 /// A hop's fields on one line, `-` for none: from-host, client IP, by-host, protocol, `tls`,
@@ -541,4 +541,37 @@ fn exim_spam_scanned_reinjection() {
         origin(&v),
         ("207.211.31.81".into(), 1.into(), "eggs.gnu.org".into())
     );
+}
+
+/// Microsoft 365 outbound through Symantec MessageLabs (vectors 155-157): `with mapi` kept, the
+/// link-local and private Exchange hops, MessageLabs' field with no `by` but its cipher, and a
+/// field with a time but no date (none read).
+#[test]
+fn m365_into_messagelabs_chain() {
+    let file = chain_from_vectors("messagelabs.eml", 155..158);
+    let v = trace_with(&file, &testdata("trace/zone.db"), &[]);
+    let h = hops(&v);
+    assert_eq!(h.len(), 3);
+    assert_eq!(
+        (h[0]["protocol"].as_str(), h[0]["timestamp"].as_str()),
+        (Some("mapi"), None)
+    );
+    assert_eq!(h[0]["from_ip"], "fe80::ccea:aa3a:fbcf:883f");
+    assert_eq!(
+        fields(&h[1]),
+        want(
+            Some("DB6PR07MB3286.eurprd07.prod.outlook.com"),
+            Some("10.175.233.33"),
+            "DB6PR07MB3384.eurprd07.prod.outlook.com",
+            Some("SMTP"),
+            true,
+            "2018-09-13T14:47:44Z",
+            None
+        )
+    );
+    assert_eq!(h[2]["by_host"], Value::Null);
+    assert_eq!(h[2]["tls_cipher"], "AES256-GCM-SHA384");
+    assert_eq!(h[2]["helo"], "EUR04-DB3-obe.outb");
+    assert_eq!(h[2]["timestamp"], "2018-09-13T14:47:44Z");
+    assert!(anomalies(&v).contains("hop 1 has no parseable date"));
 }
