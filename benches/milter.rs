@@ -298,7 +298,10 @@ fn postfix_rate(milters: &str, message: &str, per_run: usize) -> Option<f64> {
                     s.spawn(move || session(port, message, n))
                 })
                 .collect();
-            sessions.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+            sessions
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .sum()
         });
         // A message a milter tempfails (4xx at the end of data) never reaches the mailbox; the
         // rate counts what got through in the time taken, which favours that row, not ours.
