@@ -116,36 +116,99 @@ fn relaxed_lines(body: &[u8], out: &mut Vec<u8>) {
 /// `check` builds): a run of white space becomes one space, or nothing before a CRLF or at the
 /// end. The output is never longer than the input, so one copy of the body and one pass over
 /// it do; this runs over every body octet of every relaxed signature. False, with `buf` left
-/// part-done, at a bare LF (the caller starts over line by line). A branch-free variant that
-/// wrote every octet was measured slower than these predictable branches.
+/// part-done, at a bare LF (the caller starts over line by line).
+///
+/// Most text needs no change at all (single spaces between words, no tab, nothing before the
+/// CRLF), so the pass looks at [`WINDOW`] octets at a time with a test the compiler turns into
+/// vector compares, and moves a window that needs nothing as one block (or not at all, while
+/// nothing has been dropped yet); only a window with something to change goes octet by octet.
 fn relaxed_in_place(buf: &mut Vec<u8>) -> bool {
-    let mut w = 0;
-    let mut pending = false;
-    let mut prev = 0u8;
-    for r in 0..buf.len() {
-        let b = buf[r];
-        match b {
-            b' ' | b'\t' => pending = true,
-            b'\r' if buf.get(r + 1) == Some(&b'\n') => {
-                pending = false;
-                buf[w] = b;
-                w += 1;
+    let len = buf.len();
+    let mut st = Relaxing {
+        w: 0,
+        pending: false,
+        prev: 0,
+    };
+    let mut r = 0;
+    // A window is tested against the octet after it too, so it never reaches the last octet.
+    while r + WINDOW < len {
+        let window = &buf[r..=r + WINDOW];
+        let entering_lf = window[0] == b'\n' && st.prev != b'\r';
+        if !st.pending && !entering_lf && unchanged(window) {
+            st.prev = window[WINDOW - 1];
+            if st.w != r {
+                buf.copy_within(r..r + WINDOW, st.w);
             }
-            b'\n' if prev != b'\r' => return false,
-            _ => {
-                if pending {
-                    buf[w] = b' ';
-                    w += 1;
-                    pending = false;
+            st.w += WINDOW;
+        } else {
+            for i in r..r + WINDOW {
+                if !st.step(buf, i) {
+                    return false;
                 }
-                buf[w] = b;
-                w += 1;
             }
         }
-        prev = b;
+        r += WINDOW;
     }
-    buf.truncate(w);
+    for i in r..len {
+        if !st.step(buf, i) {
+            return false;
+        }
+    }
+    buf.truncate(st.w);
     true
+}
+
+/// Octets the relaxed pass tests at once.
+const WINDOW: usize = 32;
+
+/// Whether relaxed canonicalization leaves the first [`WINDOW`] octets of `window` as they are,
+/// given the octet after them: no tab, no white space followed by white space or a CR, no LF
+/// after anything but a CR. (A window whose first octet is an LF is the caller's to test.)
+fn unchanged(window: &[u8]) -> bool {
+    let mut change = false;
+    for pair in window.windows(2) {
+        let (b, n) = (pair[0], pair[1]);
+        let wsp = b == b' ' || b == b'\t';
+        change |= b == b'\t'
+            || (wsp && (n == b' ' || n == b'\t' || n == b'\r'))
+            || (n == b'\n' && b != b'\r');
+    }
+    !change
+}
+
+/// The state of the in-place relaxed pass: where the next octet goes, whether a run of white
+/// space is waiting to become one space, and the octet read before.
+struct Relaxing {
+    w: usize,
+    pending: bool,
+    prev: u8,
+}
+
+impl Relaxing {
+    /// Take the octet at `r`; false at a bare LF.
+    fn step(&mut self, buf: &mut [u8], r: usize) -> bool {
+        let b = buf[r];
+        match b {
+            b' ' | b'\t' => self.pending = true,
+            b'\r' if buf.get(r + 1) == Some(&b'\n') => {
+                self.pending = false;
+                buf[self.w] = b;
+                self.w += 1;
+            }
+            b'\n' if self.prev != b'\r' => return false,
+            _ => {
+                if self.pending {
+                    buf[self.w] = b' ';
+                    self.w += 1;
+                    self.pending = false;
+                }
+                buf[self.w] = b;
+                self.w += 1;
+            }
+        }
+        self.prev = b;
+        true
+    }
 }
 
 /// One body line's content (no line end), relaxed: runs of white space become one space,
@@ -223,6 +286,61 @@ mod tests {
             let mut in_place = b.clone();
             assert!(relaxed_in_place(&mut in_place));
             assert_eq!(in_place, line_by_line, "{:?}", String::from_utf8_lossy(b));
+        }
+    }
+
+    /// The same over bodies longer than the pass's window, with each kind of change put at
+    /// every offset (so at every place in and across windows), after a change and not: the
+    /// windows copied as a block give what octet by octet gives, and a bare LF anywhere is
+    /// found.
+    #[test]
+    fn windowed_relaxed_equals_line_by_line_at_every_offset() {
+        let base: Vec<u8> = b"a word or two\r\n".repeat(8);
+        let changes: [&[u8]; 9] = [
+            b" ",
+            b"\t",
+            b"  ",
+            b" \r\n",
+            b"\r",
+            b"\n",
+            b"\r\n\r\n",
+            b"\t \r\n",
+            b"x\r",
+        ];
+        let reference = |b: &[u8]| {
+            let mut out = Vec::new();
+            for line in b.split_inclusive(|&c| c == b'\n') {
+                match line.strip_suffix(b"\r\n") {
+                    Some(content) => {
+                        relaxed_line(content, &mut out);
+                        out.extend_from_slice(b"\r\n");
+                    }
+                    None => relaxed_line(line, &mut out),
+                }
+            }
+            out
+        };
+        for lead in [&b""[..], b"  \t"] {
+            for change in changes {
+                for at in 0..=base.len() {
+                    let body = [lead, &base[..at], change, &base[at..]].concat();
+                    let bare_lf = body
+                        .iter()
+                        .enumerate()
+                        .any(|(i, &c)| c == b'\n' && (i == 0 || body[i - 1] != b'\r'));
+                    let mut in_place = body.clone();
+                    let done = relaxed_in_place(&mut in_place);
+                    assert_eq!(done, !bare_lf, "{:?}", String::from_utf8_lossy(&body));
+                    if done {
+                        assert_eq!(
+                            in_place,
+                            reference(&body),
+                            "{:?}",
+                            String::from_utf8_lossy(&body)
+                        );
+                    }
+                }
+            }
         }
     }
 
