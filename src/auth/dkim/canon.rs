@@ -119,9 +119,10 @@ fn relaxed_lines(body: &[u8], out: &mut Vec<u8>) {
 /// part-done, at a bare LF (the caller starts over line by line).
 ///
 /// Most text needs no change at all (single spaces between words, no tab, nothing before the
-/// CRLF), so the pass looks at [`WINDOW`] octets at a time with a test the compiler turns into
-/// vector compares, and moves a window that needs nothing as one block (or not at all, while
-/// nothing has been dropped yet); only a window with something to change goes octet by octet.
+/// CRLF), so the pass looks [`WINDOW`] octets ahead at a time, with a test the compiler turns
+/// into vector compares, and moves the octets before the first change as one block (or not at
+/// all, while nothing has been dropped yet); it goes octet by octet only through a change and
+/// the run of white space it is in.
 fn relaxed_in_place(buf: &mut Vec<u8>) -> bool {
     let len = buf.len();
     let mut st = Relaxing {
@@ -134,20 +135,31 @@ fn relaxed_in_place(buf: &mut Vec<u8>) -> bool {
     while r + WINDOW < len {
         let window = &buf[r..=r + WINDOW];
         let entering_lf = window[0] == b'\n' && st.prev != b'\r';
-        if !st.pending && !entering_lf && unchanged(window) {
-            st.prev = window[WINDOW - 1];
-            if st.w != r {
-                buf.copy_within(r..r + WINDOW, st.w);
-            }
-            st.w += WINDOW;
+        let run = if st.pending || entering_lf {
+            0
         } else {
-            for i in r..r + WINDOW {
-                if !st.step(buf, i) {
-                    return false;
-                }
+            unchanged_prefix(window)
+        };
+        if run > 0 {
+            st.prev = window[run - 1];
+            if st.w != r {
+                buf.copy_within(r..r + run, st.w);
+            }
+            st.w += run;
+            r += run;
+            if run == WINDOW {
+                continue;
             }
         }
-        r += WINDOW;
+        loop {
+            if !st.step(buf, r) {
+                return false;
+            }
+            r += 1;
+            if !st.pending || r >= len {
+                break;
+            }
+        }
     }
     for i in r..len {
         if !st.step(buf, i) {
@@ -158,22 +170,26 @@ fn relaxed_in_place(buf: &mut Vec<u8>) -> bool {
     true
 }
 
-/// Octets the relaxed pass tests at once.
+/// Octets the relaxed pass tests at once (the bits of the mask below).
 const WINDOW: usize = 32;
 
-/// Whether relaxed canonicalization leaves the first [`WINDOW`] octets of `window` as they are,
-/// given the octet after them: no tab, no white space followed by white space or a CR, no LF
-/// after anything but a CR. (A window whose first octet is an LF is the caller's to test.)
-fn unchanged(window: &[u8]) -> bool {
-    let mut change = false;
-    for pair in window.windows(2) {
-        let (b, n) = (pair[0], pair[1]);
-        let wsp = b == b' ' || b == b'\t';
-        change |= b == b'\t'
-            || (wsp && (n == b' ' || n == b'\t' || n == b'\r'))
-            || (n == b'\n' && b != b'\r');
+/// How many of the first [`WINDOW`] octets of `window` relaxed canonicalization leaves as they
+/// are, given the octet after them. (A window whose first octet is an LF is the caller's to
+/// test.) Whether the whole window stays is asked first, in a form the compiler vectorizes;
+/// only a window with a change is searched for it.
+fn unchanged_prefix(window: &[u8]) -> usize {
+    let pairs = || window.windows(2).take(WINDOW);
+    if !pairs().fold(false, |any, p| any | changes(p[0], p[1])) {
+        return WINDOW;
     }
-    !change
+    pairs().position(|p| changes(p[0], p[1])).unwrap_or(WINDOW)
+}
+
+/// Whether relaxed canonicalization changes octet `b`, followed by `n`: a tab, white space
+/// before white space or a CR, or an octet before an LF that is not a CR (a bare LF).
+fn changes(b: u8, n: u8) -> bool {
+    let wsp = b == b' ' || b == b'\t';
+    b == b'\t' || (wsp && (n == b' ' || n == b'\t' || n == b'\r')) || (n == b'\n' && b != b'\r')
 }
 
 /// The state of the in-place relaxed pass: where the next octet goes, whether a run of white
