@@ -104,11 +104,18 @@ pub fn read_message(path: Option<&Path>, limit: u64) -> Result<Vec<u8>, InputErr
                 path: what.clone(),
                 source,
             })?;
-            if file.metadata().is_ok_and(|m| m.is_dir()) {
+            let meta = file.metadata().ok();
+            if meta.as_ref().is_some_and(std::fs::Metadata::is_dir) {
                 return Err(InputError::CannotOpen {
                     path: what,
                     source: std::io::Error::other("is a directory"),
                 });
+            }
+            // A regular file's size sizes the buffer, so the message comes in one read rather
+            // than in reads that double from 32 octets; never more than the limit allows.
+            if let Some(m) = meta.as_ref().filter(|m| m.is_file()) {
+                let want = m.len().min(limit).saturating_add(1);
+                buf.reserve(usize::try_from(want).unwrap_or(0));
             }
             file.take(limit.saturating_add(1)).read_to_end(&mut buf)
         }
