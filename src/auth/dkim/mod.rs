@@ -323,6 +323,8 @@ pub fn verify_one(msg: &Message, field: &Field, dns: &Dns, at: u64, bodies: &Bod
     let cause = verify_with_key(msg, field, dns, at, bodies, &params, &mut report);
     report.result = cause.result();
     report.reason = cause;
+    // Moved, not copied, once nothing else needs them.
+    report.signed_headers = params.headers;
     report
 }
 
@@ -388,7 +390,8 @@ fn verify_with_key(
     }
 }
 
-/// Fill the descriptive fields of a report from the signing parameters.
+/// Fill the descriptive fields of a report from the signing parameters (but `h=` itself,
+/// which the caller moves in when verification is done).
 fn describe(report: &mut DkimReport, params: &SigParams, msg: &Message, bodies: &Bodies) {
     report.algorithm = Some(params.algorithm.clone());
     report.canonicalization = Some(format!(
@@ -401,7 +404,6 @@ fn describe(report: &mut DkimReport, params: &SigParams, msg: &Message, bodies: 
         let total = bodies.get(params.body_canon, msg.body).len() as u64;
         report.body_unsigned_bytes = Some(total.saturating_sub(l));
     }
-    report.signed_headers = params.headers.clone();
     report.from_signed = params.headers.iter().any(|h| h == "from");
     let positions = bodies.positions(msg);
     let mut signed: HashMap<&str, usize> = HashMap::new();
