@@ -89,12 +89,23 @@ pub type Keep = bool;
 /// stays within the message limit however long a line is.
 const MAX_LINE: usize = 64 * 1024;
 
+/// What the walk finds, in input order: a message already read (from an mbox stream, or from
+/// a file named on the command line or reached through a link), or a regular file listed in a
+/// folder, which the receiver opens and reads with [`read_file`]. `batch` hands those files to
+/// its workers, so the opening and reading is spread over them rather than done by the one
+/// thread that walks.
+#[derive(Debug)]
+pub enum Found {
+    Message(Item),
+    File(std::path::PathBuf),
+}
+
 /// Walk batch inputs in a stable order, one message at a time: an mbox is streamed, never
 /// loaded whole, and a message over `limit` is reported without being kept. Each folder is read
 /// once (by device and inode), so symbolic links cannot make the walk loop; inside folders only
 /// regular files are opened. A path named on the command line is read whatever it is (a FIFO
 /// from `<(zcat archive.gz)` is meant).
-pub fn walk(paths: &[std::path::PathBuf], limit: u64, emit: &mut dyn FnMut(Item) -> Keep) {
+pub fn walk(paths: &[std::path::PathBuf], limit: u64, emit: &mut dyn FnMut(Found) -> Keep) {
     let mut walker = Walker {
         limit,
         visited: HashSet::new(),
@@ -106,10 +117,21 @@ pub fn walk(paths: &[std::path::PathBuf], limit: u64, emit: &mut dyn FnMut(Item)
     }
 }
 
+/// Read a regular file a folder listed ([`Found::File`]): its message, or each message of it
+/// when it is an mbox, streamed. It is checked again on the open file, so nothing swapped in
+/// since the listing (a FIFO, a device) is read.
+pub fn read_file(path: &Path, limit: u64, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
+    file(path, false, limit, emit)
+}
+
 struct Walker {
     limit: u64,
     /// (device, inode) of every folder read.
     visited: HashSet<(u64, u64)>,
+}
+
+fn message(path: &Path, bytes: Result<Vec<u8>, ItemError>) -> Found {
+    Found::Message(item(path, bytes))
 }
 
 fn item(path: &Path, bytes: Result<Vec<u8>, ItemError>) -> Item {
@@ -133,29 +155,29 @@ fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
 }
 
 impl Walker {
-    fn path(&mut self, path: &Path, named: bool, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
+    fn path(&mut self, path: &Path, named: bool, emit: &mut dyn FnMut(Found) -> Keep) -> Keep {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
-            Err(e) => return emit(item(path, Err(ItemError::CannotOpen(e)))),
+            Err(e) => return emit(message(path, Err(ItemError::CannotOpen(e)))),
         };
         if meta.is_dir() {
             if let Some(id) = identity(&meta)
                 && !self.visited.insert(id)
             {
-                return emit(item(path, Err(ItemError::Revisited)));
+                return emit(message(path, Err(ItemError::Revisited)));
             }
             return self.folder(path, emit);
         }
         if !meta.is_file() && !named {
-            return emit(item(
+            return emit(message(
                 path,
                 Err(ItemError::NotRegular(FileKind::of(meta.file_type()))),
             ));
         }
-        self.file(path, named, emit)
+        file(path, named, self.limit, &mut |i| emit(Found::Message(i)))
     }
 
-    fn folder(&mut self, path: &Path, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
+    fn folder(&mut self, path: &Path, emit: &mut dyn FnMut(Found) -> Keep) -> Keep {
         let maildir = ["cur", "new"].iter().any(|d| path.join(d).is_dir());
         let dirs: Vec<std::path::PathBuf> = if maildir {
             ["cur", "new"]
@@ -174,7 +196,7 @@ impl Walker {
                     Ok(rd) => rd
                         .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type().ok())))
                         .collect(),
-                    Err(e) => return emit(item(&dir, Err(ItemError::CannotOpen(e)))),
+                    Err(e) => return emit(message(&dir, Err(ItemError::CannotOpen(e)))),
                 };
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             for (entry, kind) in entries {
@@ -196,10 +218,10 @@ impl Walker {
                 if !take || name.starts_with('.') {
                     continue;
                 }
-                // A regular file (as listed) is opened at once: `file` checks again on the
-                // open file, so nothing swapped in meanwhile is read.
+                // A regular file (as listed) goes to the receiver to read; anything else is
+                // looked at here first.
                 let keep = if plain_file {
-                    self.file(&entry, false, emit)
+                    emit(Found::File(entry))
                 } else {
                     self.path(&entry, false, emit)
                 };
@@ -210,71 +232,71 @@ impl Walker {
         }
         true
     }
+}
 
-    /// One open per file (a FIFO named on the command line can be read only once) and, for a
-    /// message file, one read: the size from the open file sizes the buffer, and a short read
-    /// of a regular file is its end. The first octets say whether it is an mbox, which is then
-    /// streamed from there.
-    fn file(&mut self, path: &Path, named: bool, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
-        let mut file = match std::fs::File::open(path) {
-            Ok(f) => f,
-            Err(e) => return emit(item(path, Err(ItemError::CannotOpen(e)))),
-        };
-        let meta = file.metadata().ok();
-        // It may have been swapped for something else since it was looked at.
-        if !named
-            && let Some(meta) = &meta
-            && !meta.is_file()
-        {
-            return emit(item(
-                path,
-                Err(ItemError::NotRegular(FileKind::of(meta.file_type()))),
-            ));
-        }
-        let size = meta
-            .as_ref()
-            .filter(|m| m.is_file())
-            .map(std::fs::Metadata::len);
-        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
-        // Enough for the whole file and one octet more (its end, or a file over the limit),
-        // but never more than one mbox line's worth before knowing what the file is.
-        let head = match size {
-            Some(s) => usize::try_from(s).map_or(MAX_LINE, |s| s.saturating_add(1).min(MAX_LINE)),
-            None => MAX_LINE,
-        }
-        .min(limit.saturating_add(1));
-        let mut buf = Vec::new();
-        let at_end = match read_head(&mut file, &mut buf, head, size.is_some()) {
-            Ok(end) => end,
-            Err(e) => return emit(item(path, Err(ItemError::Read(e)))),
-        };
-        if buf.starts_with(b"From ") {
-            let reader =
-                std::io::BufReader::with_capacity(MAX_LINE, std::io::Cursor::new(buf).chain(file));
-            return mbox(path, reader, self.limit, emit);
-        }
-        if !at_end && buf.len() <= limit {
-            if let Some(s) = size {
-                buf.reserve(
-                    usize::try_from(s)
-                        .unwrap_or(0)
-                        .min(limit)
-                        .saturating_sub(buf.len())
-                        + 1,
-                );
-            }
-            let more = (limit - buf.len()) as u64 + 1;
-            if let Err(e) = file.take(more).read_to_end(&mut buf) {
-                return emit(item(path, Err(ItemError::Read(e))));
-            }
-        }
-        let bytes = if buf.len() > limit {
-            Err(ItemError::TooLarge(self.limit))
-        } else {
-            Ok(buf)
-        };
-        emit(item(path, bytes))
+/// One open per file (a FIFO named on the command line can be read only once) and, for a
+/// message file, one read: the size from the open file sizes the buffer, and a short read
+/// of a regular file is its end. The first octets say whether it is an mbox, which is then
+/// streamed from there.
+fn file(path: &Path, named: bool, limit: u64, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return emit(item(path, Err(ItemError::CannotOpen(e)))),
+    };
+    let meta = file.metadata().ok();
+    // It may have been swapped for something else since it was looked at.
+    if !named
+        && let Some(meta) = &meta
+        && !meta.is_file()
+    {
+        return emit(item(
+            path,
+            Err(ItemError::NotRegular(FileKind::of(meta.file_type()))),
+        ));
     }
+    let size = meta
+        .as_ref()
+        .filter(|m| m.is_file())
+        .map(std::fs::Metadata::len);
+    let max = usize::try_from(limit).unwrap_or(usize::MAX);
+    // Enough for the whole file and one octet more (its end, or a file over the limit),
+    // but never more than one mbox line's worth before knowing what the file is.
+    let head = match size {
+        Some(s) => usize::try_from(s).map_or(MAX_LINE, |s| s.saturating_add(1).min(MAX_LINE)),
+        None => MAX_LINE,
+    }
+    .min(max.saturating_add(1));
+    let mut buf = Vec::new();
+    let at_end = match read_head(&mut file, &mut buf, head, size.is_some()) {
+        Ok(end) => end,
+        Err(e) => return emit(item(path, Err(ItemError::Read(e)))),
+    };
+    if buf.starts_with(b"From ") {
+        let reader =
+            std::io::BufReader::with_capacity(MAX_LINE, std::io::Cursor::new(buf).chain(file));
+        return mbox(path, reader, limit, emit);
+    }
+    if !at_end && buf.len() <= max {
+        if let Some(s) = size {
+            buf.reserve(
+                usize::try_from(s)
+                    .unwrap_or(0)
+                    .min(max)
+                    .saturating_sub(buf.len())
+                    + 1,
+            );
+        }
+        let more = (max - buf.len()) as u64 + 1;
+        if let Err(e) = file.take(more).read_to_end(&mut buf) {
+            return emit(item(path, Err(ItemError::Read(e))));
+        }
+    }
+    let bytes = if buf.len() > max {
+        Err(ItemError::TooLarge(limit))
+    } else {
+        Ok(buf)
+    };
+    emit(item(path, bytes))
 }
 
 /// Read up to `want` octets into `buf`; whether the end of the file was seen. A regular file

@@ -1,9 +1,10 @@
 //! `batch`: many messages (mbox, Maildir, folders of .eml) checked in parallel with one shared
-//! DNS cache. Memory stays bounded: the reader streams, a bounded channel feeds the workers,
-//! and results are written in input order through a reorder window no larger than the number
-//! of messages in flight.
+//! DNS cache. One thread walks the inputs; the workers open and read the files folders list
+//! (so reading scales with the jobs, as checking does). Memory stays bounded: mboxes are
+//! streamed, a bounded channel feeds the workers, and results are written in input order
+//! through a reorder window no larger than the chunks in flight.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,12 +13,18 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-use crate::common::AuthResult;
 use crate::dns::Dns;
-use crate::message::mbox::{self, Item, ItemError};
+use crate::message::mbox::{self, Found, Item, ItemError};
 use crate::pipeline::check;
 use crate::pipeline::stage::CheckOptions;
 use crate::report::model::{CheckReport, DnsStats};
+
+mod summary;
+mod turn;
+
+use summary::{Outcome, count, failure_reasons};
+pub use summary::{Summary, summary_text};
+use turn::Turn;
 
 /// `--shard K/N`: this run takes the messages whose stable hash falls in shard K (1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,81 +106,35 @@ struct ErrorLine<'a> {
     error: &'a str,
 }
 
-/// Counts for the summary.
-#[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    /// Messages read (skipped folder entries not included).
-    pub messages: usize,
-    /// How many messages got each verdict, by DMARC result word.
-    pub verdicts: BTreeMap<String, usize>,
-    /// Why messages did not pass, e.g. "dkim fail: body hash mismatch".
-    pub reasons: BTreeMap<String, usize>,
-    /// Messages that got no verdict (unreadable, oversized, not a message).
-    pub errors: usize,
-    /// Inputs that could not be opened.
-    pub unreadable_inputs: usize,
-    /// Folder entries passed over: FIFOs, sockets, devices, folders reached a second time.
-    pub skipped: usize,
-    /// Whether the run was stopped (Ctrl-C) before the end of the input.
-    pub interrupted: bool,
-}
-
-/// How one message counts in the summary.
-struct Outcome {
-    verdict: Option<AuthResult>,
-    reasons: Vec<String>,
-    unreadable: bool,
-    /// A folder entry passed over (not a regular file, a folder seen before): a note.
-    skipped: bool,
-}
-
 /// Messages go to the workers in chunks, not one by one: a hand-off (a channel send, a lock, a
 /// wake-up) costs about as much as a small message's whole check, so one per message would
 /// be most of the run. A chunk closes at this many messages or bytes, whichever comes first.
 const CHUNK_MESSAGES: usize = 16;
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// A chunk of consecutive messages; `seq` orders the chunks.
+/// A chunk of consecutive messages and folder files (read by the worker that takes the
+/// chunk); `seq` orders the chunks.
 struct Chunk {
     seq: usize,
-    items: Vec<Item>,
+    items: Vec<Found>,
 }
 
-/// A chunk checked: its output lines in one buffer, and each message's outcome in order.
+/// A chunk checked, or a part of it: its output lines in one buffer, and each message's
+/// outcome in order. A chunk comes in one part unless it holds an mbox found in a folder,
+/// which goes out in parts as it is read; `last` marks the chunk's end.
 struct Done {
     seq: usize,
     text: Vec<u8>,
     outcomes: Vec<Outcome>,
+    last: bool,
 }
 
-/// The part of a reason before its parenthesis, so that counts group.
-fn short(reason: &str) -> &str {
-    reason.split(" (").next().unwrap_or(reason).trim()
-}
-
-fn failure_reasons(r: &CheckReport) -> Vec<String> {
-    if r.verdict.result == AuthResult::Pass {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    if r.spf.result != AuthResult::Pass {
-        out.push(format!("spf {}", r.spf.result.word()));
-    }
-    if r.dkim.is_empty() {
-        out.push("dkim: no signature".into());
-    }
-    for d in r.dkim.iter().filter(|d| d.result != AuthResult::Pass) {
-        out.push(format!(
-            "dkim {}: {}",
-            d.result.word(),
-            short(&d.reason.to_string())
-        ));
-    }
-    if r.dkim.iter().any(|d| d.result == AuthResult::Pass) && !r.dmarc.dkim_aligned {
-        out.push("dkim pass not aligned".into());
-    }
-    out.push(format!("dmarc {}", r.dmarc.result.word()));
-    out
+/// What every worker uses: the run, the shared DNS cache, whether to stop, and the turn.
+struct Worker<'a> {
+    cfg: &'a BatchConfig,
+    dns: &'a Dns,
+    halted: &'a (dyn Fn() -> bool + Sync),
+    turn: &'a Turn,
 }
 
 /// The name a human line gives a message: its path, and its offset in an mbox.
@@ -319,26 +280,66 @@ fn report_line(text: &mut Vec<u8>, source: &Source, report: &CheckReport) {
     }
 }
 
-/// Check the messages of one chunk; `capacity` is the size the last chunk's text reached
-/// (so the buffer is allocated once at its final size, not grown line by line).
+/// Check the messages of one chunk, reading its folder files, and send it to the writer;
+/// `capacity` is the size the last chunk's text reached (so the buffer is allocated once at
+/// its final size, not grown line by line). The size of the text sent, or None once the
+/// writer is gone.
 fn process_chunk(
-    chunk: &Chunk,
-    dns: &Dns,
-    opts: &CheckOptions,
-    human: bool,
+    chunk: Chunk,
+    w: &Worker,
     capacity: usize,
-) -> Done {
-    let mut text = Vec::with_capacity(capacity);
-    let outcomes = chunk
-        .items
-        .iter()
-        .map(|item| process(item, dns, opts, human, &mut text))
-        .collect();
-    Done {
-        seq: chunk.seq,
-        text,
-        outcomes,
+    tx: &mpsc::Sender<Done>,
+) -> Option<usize> {
+    let seq = chunk.seq;
+    let (opts, human) = (&w.cfg.check, w.cfg.human);
+    let mut part = Done {
+        seq,
+        text: Vec::with_capacity(capacity),
+        outcomes: Vec::new(),
+        last: false,
+    };
+    let mut gone = false;
+    for found in chunk.items {
+        let path = match found {
+            Found::Message(item) => {
+                let o = process(&item, w.dns, opts, human, &mut part.text);
+                part.outcomes.push(o);
+                continue;
+            }
+            Found::File(path) => path,
+        };
+        mbox::read_file(&path, w.cfg.max_size, &mut |item| {
+            if (w.halted)() {
+                return false;
+            }
+            if w.cfg.shard.is_some_and(|sh| !sh.takes(&item)) {
+                return true;
+            }
+            let o = process(&item, w.dns, opts, human, &mut part.text);
+            part.outcomes.push(o);
+            // Only an mbox gives a file this many messages.
+            if part.outcomes.len() > CHUNK_MESSAGES || part.text.len() > CHUNK_BYTES {
+                let full = Done {
+                    seq,
+                    text: std::mem::take(&mut part.text),
+                    outcomes: std::mem::take(&mut part.outcomes),
+                    last: false,
+                };
+                if tx.send(full).is_err() {
+                    gone = true;
+                    return false;
+                }
+                w.turn.wait_for(seq, w.halted);
+            }
+            true
+        });
+        if gone {
+            return None;
+        }
     }
+    part.last = true;
+    let size = part.text.len();
+    tx.send(part).ok().map(|()| size)
 }
 
 /// Run the batch, writing result lines to `out`; `progress` is told the count as it grows.
@@ -366,13 +367,14 @@ pub fn run(
     let aborted_flag = AtomicBool::new(false);
     let aborted = &aborted_flag;
     let halted = || stop.load(Ordering::Relaxed) || aborted.load(Ordering::Relaxed);
+    let turn = Turn::default();
     let mut summary = Summary::default();
     std::thread::scope(|s| -> std::io::Result<()> {
         s.spawn(move || {
             let mut seq = 0;
             let mut chunk = Vec::with_capacity(CHUNK_MESSAGES);
             let mut bytes = 0;
-            let send = |chunk: Vec<Item>, seq: &mut usize| -> bool {
+            let send = |chunk: Vec<Found>, seq: &mut usize| -> bool {
                 if token_rx.recv().is_err() {
                     return false;
                 }
@@ -386,15 +388,17 @@ pub fn run(
                 sent
             };
             let mut open = true;
-            mbox::walk(&cfg.paths, cfg.max_size, &mut |item| {
+            mbox::walk(&cfg.paths, cfg.max_size, &mut |found| {
                 if halted() {
                     return false;
                 }
-                if cfg.shard.is_some_and(|sh| !sh.takes(&item)) {
-                    return true;
+                if let Found::Message(item) = &found {
+                    if cfg.shard.is_some_and(|sh| !sh.takes(item)) {
+                        return true;
+                    }
+                    bytes += item.bytes.as_ref().map_or(0, Vec::len);
                 }
-                bytes += item.bytes.as_ref().map_or(0, Vec::len);
-                chunk.push(item);
+                chunk.push(found);
                 if chunk.len() < CHUNK_MESSAGES && bytes < CHUNK_BYTES {
                     return true;
                 }
@@ -411,8 +415,15 @@ pub fn run(
             let rx = Arc::clone(&item_rx);
             let tx = done_tx.clone();
             let dns = Arc::clone(dns);
-            let opts = &cfg.check;
+            let turn = &turn;
+            let halted = &halted;
             s.spawn(move || {
+                let w = Worker {
+                    cfg,
+                    dns: &dns,
+                    halted,
+                    turn,
+                };
                 let mut capacity = 0;
                 loop {
                     let next = match rx.lock() {
@@ -420,14 +431,14 @@ pub fn run(
                         Err(_) => return,
                     };
                     let Ok(chunk) = next else { return };
-                    // Ctrl-C finishes what is in flight; a dead output does not.
+                    // Ctrl-C finishes the messages in flight (files not yet opened are left);
+                    // a dead output does not.
                     if aborted.load(Ordering::Relaxed) {
                         return;
                     }
-                    let done = process_chunk(&chunk, &dns, opts, cfg.human, capacity);
-                    capacity = done.text.len();
-                    if tx.send(done).is_err() {
-                        return;
+                    match process_chunk(chunk, &w, capacity, &tx) {
+                        Some(size) => capacity = size,
+                        None => return,
                     }
                 }
             });
@@ -435,7 +446,7 @@ pub fn run(
         // Only the workers hold the item queue now: once they stop, the reader's send fails.
         drop(item_rx);
         drop(done_tx);
-        let written = write_in_order(done_rx, &token_tx, out, &mut summary, progress);
+        let written = write_in_order(done_rx, &token_tx, &turn, out, &mut summary, progress);
         if written.is_err() {
             aborted.store(true, Ordering::Relaxed);
         }
@@ -456,12 +467,14 @@ pub fn run(
 fn write_in_order(
     done: mpsc::Receiver<Done>,
     tokens: &mpsc::SyncSender<()>,
+    turn: &Turn,
     out: &mut dyn Write,
     summary: &mut Summary,
     progress: &dyn Fn(usize),
 ) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    let mut pending: HashMap<usize, Done> = HashMap::new();
+    // The parts of each chunk that waits for its turn, in the order they came.
+    let mut pending: HashMap<usize, Vec<Done>> = HashMap::new();
     let mut next = 0;
     loop {
         let d = match done.try_recv() {
@@ -475,66 +488,26 @@ fn write_in_order(
             }
             Err(mpsc::TryRecvError::Disconnected) => break,
         };
-        pending.insert(d.seq, d);
-        while let Some(d) = pending.remove(&next) {
-            out.write_all(&d.text)?;
-            for o in d.outcomes {
-                count(summary, o);
+        pending.entry(d.seq).or_default().push(d);
+        while let Some(parts) = pending.remove(&next) {
+            let mut finished = false;
+            for d in parts {
+                out.write_all(&d.text)?;
+                for o in d.outcomes {
+                    count(summary, o);
+                }
+                finished |= d.last;
+            }
+            progress(summary.messages);
+            if !finished {
+                break;
             }
             next += 1;
+            turn.advance(next);
             let _ = tokens.try_send(());
-            progress(summary.messages);
         }
     }
     out.flush()
-}
-
-fn count(summary: &mut Summary, o: Outcome) {
-    if o.skipped {
-        summary.skipped += 1;
-    } else {
-        summary.messages += 1;
-        match o.verdict {
-            Some(v) => *summary.verdicts.entry(v.word().to_string()).or_default() += 1,
-            None => summary.errors += 1,
-        }
-    }
-    if o.unreadable {
-        summary.unreadable_inputs += 1;
-    }
-    for r in o.reasons {
-        *summary.reasons.entry(r).or_default() += 1;
-    }
-}
-
-/// The summary as text (stderr with JSON lines, the end of the human report otherwise).
-pub fn summary_text(s: &Summary) -> String {
-    let mut o = format!("{} message(s)", s.messages);
-    if s.interrupted {
-        o.push_str(" (interrupted: the summary so far)");
-    }
-    o.push('\n');
-    for (v, n) in &s.verdicts {
-        o.push_str(&format!("  {v:<10} {n}\n"));
-    }
-    if s.errors > 0 {
-        o.push_str(&format!("  {:<10} {}\n", "error", s.errors));
-    }
-    if s.skipped > 0 {
-        o.push_str(&format!(
-            "  {:<10} {} (not regular files, or folders reached twice)\n",
-            "skipped", s.skipped
-        ));
-    }
-    if !s.reasons.is_empty() {
-        o.push_str("why messages did not pass:\n");
-        let mut reasons: Vec<(&String, &usize)> = s.reasons.iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        for (r, n) in reasons {
-            o.push_str(&format!("  {n:>6}  {}\n", crate::report::escape::term(r)));
-        }
-    }
-    o
 }
 
 #[cfg(test)]

@@ -94,14 +94,11 @@ fn batch_equals_check_per_message() {
     assert!(summary.contains("why messages did not pass:"), "{summary}");
 }
 
-/// An mbox with mboxrd quoting gives the same messages (and offsets) as the files it was made
-/// of; a list of paths on stdin works too.
-#[test]
-fn mbox_and_path_lists() {
-    let files: Vec<_> = fixtures().into_iter().take(6).collect();
+/// The files as one mboxrd mbox, and the offset of each message's From_ line.
+fn mbox_of(files: &[std::path::PathBuf]) -> (Vec<u8>, Vec<u64>) {
     let mut mbox = Vec::new();
     let mut offsets = Vec::new();
-    for f in &files {
+    for f in files {
         offsets.push(mbox.len() as u64);
         mbox.extend_from_slice(b"From sender@example.com Mon Nov 23 10:00:00 2026\n");
         let text = std::fs::read(f).expect("fixture");
@@ -118,6 +115,61 @@ fn mbox_and_path_lists() {
         }
         mbox.extend_from_slice(b"\n");
     }
+    (mbox, offsets)
+}
+
+/// The workers read a folder's files: a folder holding .eml files and two mboxes of more
+/// messages than a chunk, in different chunks (so they go out in parts, the second waiting for
+/// its turn), gives,
+/// with any --jobs, the lines the same files give named one by one on the command line (read
+/// by the walk itself), in the same order, with the same summary.
+#[test]
+fn folder_files_read_by_workers_keep_input_order() {
+    let files = fixtures();
+    let many: Vec<_> = files.iter().cycle().take(40).cloned().collect();
+    let (mbox, _) = mbox_of(&many);
+    let dir = temp_dir("folder-mboxes");
+    let mut named = Vec::new();
+    // Chunks close at 16 entries: the mboxes land in different chunks, the second one's
+    // worker ahead of the chunk being written.
+    let eml = files.len().min(30);
+    assert!(
+        eml > 20,
+        "enough fixtures to put the mboxes in different chunks"
+    );
+    for (i, f) in files.iter().take(eml).enumerate() {
+        named.push(write_file(
+            &dir,
+            &format!("{i:02}.eml"),
+            &std::fs::read(f).expect("fixture"),
+        ));
+        if i == 1 || i == 20 {
+            named.push(write_file(&dir, &format!("{i:02}x.mbox"), &mbox));
+        }
+    }
+    let mut args: Vec<&str> = vec!["--jobs", "1"];
+    args.extend(named.iter().map(String::as_str));
+    let (code, expected, expected_summary) = batch(&args, None);
+    assert_eq!(code, 0, "{expected_summary}");
+    assert_eq!(expected.len(), eml + 2 * 40);
+    let folder = dir.display().to_string();
+    for jobs in ["1", "2", "4"] {
+        let (code, got, summary) = batch(&["--jobs", jobs, &folder], None);
+        assert_eq!(code, 0, "{summary}");
+        assert_eq!(summary, expected_summary, "--jobs {jobs}");
+        assert_eq!(got.len(), expected.len(), "--jobs {jobs}");
+        for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(a, b, "line {i} with --jobs {jobs}");
+        }
+    }
+}
+
+/// An mbox with mboxrd quoting gives the same messages (and offsets) as the files it was made
+/// of; a list of paths on stdin works too.
+#[test]
+fn mbox_and_path_lists() {
+    let files: Vec<_> = fixtures().into_iter().take(6).collect();
+    let (mbox, offsets) = mbox_of(&files);
     let dir = temp_dir("mbox");
     let path = write_file(&dir, "corpus.mbox", &mbox);
     let (code, from_mbox, _) = batch(&[&path], None);
