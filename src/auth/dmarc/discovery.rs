@@ -189,17 +189,17 @@ fn ask(dns: &Dns, domain: &str) -> Step {
     let name = format!("_dmarc.{domain}");
     let (answer, failure) = match dns.txt(&name) {
         Ok(txts) => {
-            let texts: Vec<String> = txts
+            let mut texts: Vec<String> = txts
                 .iter()
                 .map(|t| String::from_utf8_lossy(t).into_owned())
                 .collect();
-            let dmarc: Vec<&String> = texts.iter().filter(|t| is_dmarc(t)).collect();
+            let dmarc: Vec<usize> = (0..texts.len()).filter(|&i| is_dmarc(&texts[i])).collect();
             let answer = match dmarc.as_slice() {
                 [] => StepAnswer::NoDmarc {
                     txt_records: texts.len(),
                 },
                 [one] => StepAnswer::Record {
-                    record: (*one).clone(),
+                    record: texts.swap_remove(*one),
                 },
                 many => StepAnswer::Multiple {
                     records: many.len(),

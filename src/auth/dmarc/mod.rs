@@ -305,7 +305,7 @@ pub fn evaluate_under(
         org,
         ..
     } = discover(dns, &from, spec);
-    report.discovery = steps.clone();
+    report.discovery = steps;
     report.org_domains.author = Some(org_entry(&from, &org));
     let (domain, source, text) = match outcome {
         Outcome::Found {
@@ -314,7 +314,7 @@ pub fn evaluate_under(
             text,
         } => (domain, source, text),
         Outcome::NotFound => {
-            let names = steps.iter().map(|s| s.domain.clone()).collect();
+            let names = report.discovery.iter().map(|s| s.domain.clone()).collect();
             return report.finish(AuthResult::None, DmarcCause::NoRecord { names });
         }
         Outcome::Multiple { name, records } => {
@@ -325,7 +325,7 @@ pub fn evaluate_under(
         }
     };
     let Ok(record) = Record::parse(&text, spec) else {
-        let names = steps.iter().map(|s| s.domain.clone()).collect();
+        let names = report.discovery.iter().map(|s| s.domain.clone()).collect();
         return report.finish(AuthResult::None, DmarcCause::NoRecord { names });
     };
     report.policy_domain = Some(domain.clone());
@@ -360,7 +360,7 @@ pub fn evaluate_under(
     let (tag, applied) = if source == Source::Author || domain == from {
         (PolicyTag::P, policies.p)
     } else if spec == DmarcSpec::Rfc9989 && policies.np != policies.sp {
-        match author_exists(dns, &from, steps.first()) {
+        match author_exists(dns, &from, report.discovery.first()) {
             Ok(exists) => {
                 report.author_exists = Some(exists);
                 if exists {
