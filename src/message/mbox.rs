@@ -119,9 +119,15 @@ pub fn walk(paths: &[std::path::PathBuf], limit: u64, emit: &mut dyn FnMut(Found
 
 /// Read a regular file a folder listed ([`Found::File`]): its message, or each message of it
 /// when it is an mbox, streamed. It is checked again on the open file, so nothing swapped in
-/// since the listing (a FIFO, a device) is read.
-pub fn read_file(path: &Path, limit: u64, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
-    file(path, false, limit, emit)
+/// since the listing (a FIFO, a device) is read. `scratch` is a buffer to read into (a
+/// message's bytes given back once checked: its allocation serves the next file).
+pub fn read_file(
+    path: &Path,
+    limit: u64,
+    scratch: Vec<u8>,
+    emit: &mut dyn FnMut(Item) -> Keep,
+) -> Keep {
+    file(path, false, limit, scratch, emit)
 }
 
 struct Walker {
@@ -174,7 +180,9 @@ impl Walker {
                 Err(ItemError::NotRegular(FileKind::of(meta.file_type()))),
             ));
         }
-        file(path, named, self.limit, &mut |i| emit(Found::Message(i)))
+        file(path, named, self.limit, Vec::new(), &mut |i| {
+            emit(Found::Message(i))
+        })
     }
 
     fn folder(&mut self, path: &Path, emit: &mut dyn FnMut(Found) -> Keep) -> Keep {
@@ -238,7 +246,14 @@ impl Walker {
 /// message file, one read: the size from the open file sizes the buffer, and a short read
 /// of a regular file is its end. The first octets say whether it is an mbox, which is then
 /// streamed from there.
-fn file(path: &Path, named: bool, limit: u64, emit: &mut dyn FnMut(Item) -> Keep) -> Keep {
+fn file(
+    path: &Path,
+    named: bool,
+    limit: u64,
+    mut buf: Vec<u8>,
+    emit: &mut dyn FnMut(Item) -> Keep,
+) -> Keep {
+    buf.clear();
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return emit(item(path, Err(ItemError::CannotOpen(e)))),
@@ -266,7 +281,6 @@ fn file(path: &Path, named: bool, limit: u64, emit: &mut dyn FnMut(Item) -> Keep
         None => MAX_LINE,
     }
     .min(max.saturating_add(1));
-    let mut buf = Vec::new();
     let at_end = match read_head(&mut file, &mut buf, head, size.is_some()) {
         Ok(end) => end,
         Err(e) => return emit(item(path, Err(ItemError::Read(e)))),

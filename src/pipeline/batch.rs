@@ -288,6 +288,7 @@ fn process_chunk(
     chunk: Chunk,
     w: &Worker,
     capacity: usize,
+    spare: &mut Vec<u8>,
     tx: &mpsc::Sender<Done>,
 ) -> Option<usize> {
     let seq = chunk.seq;
@@ -308,7 +309,9 @@ fn process_chunk(
             }
             Found::File(path) => path,
         };
-        mbox::read_file(&path, w.cfg.max_size, &mut |item| {
+        // Each message's buffer, once checked, is the one the next file is read into.
+        let mut given_back = None;
+        mbox::read_file(&path, w.cfg.max_size, std::mem::take(spare), &mut |item| {
             if (w.halted)() {
                 return false;
             }
@@ -317,6 +320,7 @@ fn process_chunk(
             }
             let o = process(&item, w.dns, opts, human, &mut part.text);
             part.outcomes.push(o);
+            given_back = item.bytes.ok();
             // Only an mbox gives a file this many messages.
             if part.outcomes.len() > CHUNK_MESSAGES || part.text.len() > CHUNK_BYTES {
                 let full = Done {
@@ -336,6 +340,7 @@ fn process_chunk(
         if gone {
             return None;
         }
+        *spare = given_back.unwrap_or_default();
     }
     part.last = true;
     let size = part.text.len();
@@ -425,6 +430,7 @@ pub fn run(
                     turn,
                 };
                 let mut capacity = 0;
+                let mut spare = Vec::new();
                 loop {
                     let next = match rx.lock() {
                         Ok(r) => r.recv(),
@@ -436,7 +442,7 @@ pub fn run(
                     if aborted.load(Ordering::Relaxed) {
                         return;
                     }
-                    match process_chunk(chunk, &w, capacity, &tx) {
+                    match process_chunk(chunk, &w, capacity, &mut spare, &tx) {
                         Some(size) => capacity = size,
                         None => return,
                     }
