@@ -148,24 +148,44 @@ fn floor(keys: &Keys, works: &[Work], runs: usize) -> f64 {
     let rates = (0..runs)
         .map(|_| {
             let t = own_cpu();
-            let mut ok = 0usize;
-            for w in works {
-                for b in &w.bodies {
-                    ok += usize::from(
-                        std::hint::black_box(ring::digest::digest(&ring::digest::SHA256, b))
-                            .as_ref()[0]
-                            != 0,
-                    );
-                }
-                for s in w.signatures.iter().filter(|s| s.verify) {
-                    ok += usize::from(keys.verify(s));
-                }
-            }
-            std::hint::black_box(ok);
+            floor_work(keys, works);
             works.len() as f64 / (own_cpu() - t).as_secs_f64()
         })
         .collect();
     median(rates)
+}
+
+/// The floor's work once over `works`.
+fn floor_work(keys: &Keys, works: &[Work]) {
+    let mut ok = 0usize;
+    for w in works {
+        for b in &w.bodies {
+            ok += usize::from(
+                std::hint::black_box(ring::digest::digest(&ring::digest::SHA256, b)).as_ref()[0]
+                    != 0,
+            );
+        }
+        for s in w.signatures.iter().filter(|s| s.verify) {
+            ok += usize::from(keys.verify(s));
+        }
+    }
+    std::hint::black_box(ok);
+}
+
+/// What two threads give over one on this machine for the floor's own work (pure computation,
+/// nothing shared): the ceiling for any `--jobs 2` figure. Wall times, one thread over the
+/// corpus against two threads over a half each.
+fn floor_scaling(keys: &Keys, works: &[Work]) -> f64 {
+    let t = Instant::now();
+    floor_work(keys, works);
+    let one = t.elapsed();
+    let (a, b) = works.split_at(works.len() / 2);
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| floor_work(keys, a));
+        s.spawn(|| floor_work(keys, b));
+    });
+    one.as_secs_f64() / t.elapsed().as_secs_f64()
 }
 
 fn sha256_hex(path: &Path) -> String {
@@ -285,6 +305,7 @@ fn main() {
     let mut wall1 = Vec::new();
     let mut wall2 = Vec::new();
     let mut cpu2 = Vec::new();
+    let mut floor2 = Vec::new();
     for _ in 0..runs {
         let m = measure(&one, &work, &out);
         let cpu = (m.user + m.sys).as_secs_f64();
@@ -295,6 +316,7 @@ fn main() {
         let m = measure(&two, &work, &out);
         wall2.push(m.wall.as_secs_f64());
         cpu2.push((m.user + m.sys).as_secs_f64());
+        floor2.push(floor_scaling(&keys, &works));
     }
     let rate = median(rate1);
     let share = median(user_share);
@@ -321,6 +343,10 @@ fn main() {
         w1,
         median(cpu2),
         MESSAGES as f64 / rate
+    );
+    println!(
+        "  the crypto floor itself on 2 threads: {:.2}x one thread (what this machine's two cores give pure computation)",
+        median(floor2)
     );
 
     // 3. check latency against the process floor.
