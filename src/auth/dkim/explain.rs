@@ -202,9 +202,7 @@ fn header(msg: &Message, own: &Field, p: &SigParams, bodies: &Bodies) -> HeaderE
             let k = used.entry(name.as_str()).or_insert(0);
             // The signature's own field is never one of the fields it signs.
             let own_counts = usize::from(name == "dkim-signature");
-            let available = positions
-                .get(name)
-                .map_or(0, |at| at.len().saturating_sub(own_counts));
+            let available = positions.get(msg, name).len().saturating_sub(own_counts);
             let present = *k < available;
             *k += 1;
             SignedName {

@@ -4,11 +4,14 @@
 pub mod canon;
 mod cause;
 pub mod explain;
+mod fields;
 pub mod key;
 pub(crate) mod sig;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
+
+use fields::FieldIndex;
 
 use canon::Canon;
 use key::{Hash, KeyRecord, MAX_RSA_BITS, MIN_RSA_BITS, PublicKey};
@@ -75,7 +78,7 @@ pub const MAX_SIGNATURES: usize = 10;
 pub struct Bodies {
     simple: OnceLock<Vec<u8>>,
     relaxed: OnceLock<Vec<u8>>,
-    fields: OnceLock<HashMap<String, Vec<usize>>>,
+    fields: OnceLock<FieldIndex>,
     /// Body hashes computed so far, by (canonicalization, hash, octets hashed): signatures
     /// that share them (DKIM and ARC, RSA and Ed25519 over the same body) hash the body once.
     hashes: Mutex<Vec<BodyHash>>,
@@ -110,18 +113,9 @@ impl Bodies {
         d
     }
 
-    /// Positions of the fields of each (lower-cased) name, top to bottom.
-    pub fn positions(&self, msg: &Message) -> &HashMap<String, Vec<usize>> {
-        self.fields.get_or_init(|| {
-            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
-            for (i, f) in msg.fields.iter().enumerate() {
-                // Field names are printable ASCII (Message::parse keeps no other): one copy.
-                let name = String::from_utf8(f.name.to_ascii_lowercase())
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                map.entry(name).or_default().push(i);
-            }
-            map
-        })
+    /// Where the fields of each name are (see [`FieldIndex::get`]).
+    pub fn positions(&self, msg: &Message) -> &FieldIndex {
+        self.fields.get_or_init(|| FieldIndex::new(msg))
     }
 }
 
@@ -156,9 +150,7 @@ pub fn signed_data(
     let mut used: HashMap<&str, usize> = HashMap::new();
     for name in headers {
         let count = used.entry(name.as_str()).or_insert(0);
-        let candidate = positions
-            .get(name)
-            .and_then(|at| nth_from_bottom(at, own_at, *count));
+        let candidate = nth_from_bottom(positions.get(msg, name), own_at, *count);
         if let Some(i) = candidate {
             canon::header(canon, msg.fields[i].raw, &mut out);
         }
@@ -413,7 +405,7 @@ fn describe(report: &mut DkimReport, params: &SigParams, msg: &Message, bodies: 
     let mut over: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for name in &params.headers {
-        let present = positions.get(name).map_or(0, Vec::len);
+        let present = positions.get(msg, name).len();
         if signed[name.as_str()] > present && seen.insert(name.as_str()) {
             over.push(name.clone());
         }
@@ -459,6 +451,6 @@ mod tests {
         let b = Bodies::default();
         assert_eq!(b.get(Canon::Relaxed, msg.body), b"body\r\n");
         assert_eq!(b.get(Canon::Simple, msg.body), b"body  \r\n");
-        assert_eq!(b.positions(&msg)["subject"], vec![1, 2]);
+        assert_eq!(b.positions(&msg).get(&msg, "subject"), &[1, 2]);
     }
 }
