@@ -7,6 +7,7 @@ pub mod info;
 pub mod input;
 mod lookalike;
 pub mod mbox;
+pub mod walk;
 
 use std::borrow::Cow;
 

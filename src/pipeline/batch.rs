@@ -14,7 +14,8 @@ use std::sync::mpsc;
 use serde::Serialize;
 
 use crate::dns::Dns;
-use crate::message::mbox::{self, Found, Item, ItemError};
+use crate::message::mbox::{Item, ItemError};
+use crate::message::walk::{self, Found};
 use crate::pipeline::check;
 use crate::pipeline::stage::CheckOptions;
 use crate::report::model::{CheckReport, DnsStats};
@@ -311,7 +312,7 @@ fn process_chunk(
         };
         // Each message's buffer, once checked, is the one the next file is read into.
         let mut given_back = None;
-        mbox::read_file(&path, w.cfg.max_size, std::mem::take(spare), &mut |item| {
+        walk::read_file(&path, w.cfg.max_size, std::mem::take(spare), &mut |item| {
             if (w.halted)() {
                 return false;
             }
@@ -393,7 +394,7 @@ pub fn run(
                 sent
             };
             let mut open = true;
-            mbox::walk(&cfg.paths, cfg.max_size, &mut |found| {
+            walk::walk(&cfg.paths, cfg.max_size, &mut |found| {
                 if halted() {
                     return false;
                 }
