@@ -170,7 +170,7 @@ fn relaxed_in_place(buf: &mut Vec<u8>) -> bool {
     true
 }
 
-/// Octets the relaxed pass tests at once (the bits of the mask below).
+/// Octets the relaxed pass tests at once.
 const WINDOW: usize = 32;
 
 /// How many of the first [`WINDOW`] octets of `window` relaxed canonicalization leaves as they
