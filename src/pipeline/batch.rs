@@ -90,6 +90,14 @@ pub struct BatchConfig {
     pub human: bool,
 }
 
+impl BatchConfig {
+    /// Whether this run checks `item`: every message, or those of its `--shard`. Asked by the
+    /// walk for the messages it reads and by the workers for those of the files they read.
+    fn takes(&self, item: &Item) -> bool {
+        self.shard.is_none_or(|sh| sh.takes(item))
+    }
+}
+
 #[derive(Serialize)]
 struct Source<'a> {
     path: &'a str,
@@ -316,7 +324,7 @@ fn process_chunk(
             if (w.halted)() {
                 return false;
             }
-            if w.cfg.shard.is_some_and(|sh| !sh.takes(&item)) {
+            if !w.cfg.takes(&item) {
                 return true;
             }
             let o = process(&item, w.dns, opts, human, &mut part.text);
@@ -399,7 +407,7 @@ pub fn run(
                     return false;
                 }
                 if let Found::Message(item) = &found {
-                    if cfg.shard.is_some_and(|sh| !sh.takes(item)) {
+                    if !cfg.takes(item) {
                         return true;
                     }
                     bytes += item.bytes.as_ref().map_or(0, Vec::len);
