@@ -134,8 +134,9 @@ fn relaxed_in_place(buf: &mut Vec<u8>) -> bool {
     // A window is tested against the octet after it too, so it never reaches the last octet.
     while r + WINDOW < len {
         let window = &buf[r..=r + WINDOW];
+        // No run of white space is open here: the octet-by-octet loop below ends only after one.
         let entering_lf = window[0] == b'\n' && st.prev != b'\r';
-        let run = if st.pending || entering_lf {
+        let run = if entering_lf {
             0
         } else {
             unchanged_prefix(window)
