@@ -118,7 +118,10 @@ struct ErrorLine<'a> {
 /// Messages go to the workers in chunks, not one by one: a hand-off (a channel send, a lock, a
 /// wake-up) costs about as much as a small message's whole check, so one per message would
 /// be most of the run. A chunk closes at this many messages or bytes, whichever comes first.
-const CHUNK_MESSAGES: usize = 16;
+/// Each chunk costs about three wake-ups (reader, worker, writer): at 16 messages the futex
+/// calls alone took 4% of batch's CPU on a 2-core VM, at 64 they take 1%, and a 5,000-message
+/// run still has 79 chunks to share between the jobs.
+const CHUNK_MESSAGES: usize = 64;
 const CHUNK_BYTES: usize = 1 << 20;
 
 /// A chunk of consecutive messages and folder files (read by the worker that takes the

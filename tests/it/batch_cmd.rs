@@ -126,24 +126,21 @@ fn mbox_of(files: &[std::path::PathBuf]) -> (Vec<u8>, Vec<u64>) {
 #[test]
 fn folder_files_read_by_workers_keep_input_order() {
     let files = fixtures();
-    let many: Vec<_> = files.iter().cycle().take(40).cloned().collect();
+    // Chunks close at 64 entries: an mbox of more messages than that goes out in parts, and
+    // the two mboxes land in different chunks, the second one's worker ahead of the chunk
+    // being written.
+    let many: Vec<_> = files.iter().cycle().take(80).cloned().collect();
     let (mbox, _) = mbox_of(&many);
     let dir = temp_dir("folder-mboxes");
     let mut named = Vec::new();
-    // Chunks close at 16 entries: the mboxes land in different chunks, the second one's
-    // worker ahead of the chunk being written.
-    let eml = files.len().min(30);
-    assert!(
-        eml > 20,
-        "enough fixtures to put the mboxes in different chunks"
-    );
-    for (i, f) in files.iter().take(eml).enumerate() {
+    let eml = 90;
+    for (i, f) in files.iter().cycle().take(eml).enumerate() {
         named.push(write_file(
             &dir,
             &format!("{i:02}.eml"),
             &std::fs::read(f).expect("fixture"),
         ));
-        if i == 1 || i == 20 {
+        if i == 1 || i == 70 {
             named.push(write_file(&dir, &format!("{i:02}x.mbox"), &mbox));
         }
     }
@@ -151,7 +148,7 @@ fn folder_files_read_by_workers_keep_input_order() {
     args.extend(named.iter().map(String::as_str));
     let (code, expected, expected_summary) = batch(&args, None);
     assert_eq!(code, 0, "{expected_summary}");
-    assert_eq!(expected.len(), eml + 2 * 40);
+    assert_eq!(expected.len(), eml + 2 * 80);
     let folder = dir.display().to_string();
     for jobs in ["1", "2", "4"] {
         let (code, got, summary) = batch(&["--jobs", jobs, &folder], None);
