@@ -155,7 +155,7 @@ impl Lexer<'_> {
     }
 
     fn run(mut self) -> Result<Lexed, AuthorProblem> {
-        let mut toks = Vec::new();
+        let mut toks = Vec::with_capacity((self.s.len() / 4).clamp(4, 64));
         while self.pos < self.s.len() {
             let at = self.pos;
             match self.s[self.pos] {

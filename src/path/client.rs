@@ -63,7 +63,8 @@ pub(super) fn clause_tokens(s: &[u8]) -> Vec<Tok<'_>> {
 }
 
 fn tokens_with(s: &[u8], lenient: bool) -> Option<Vec<Tok<'_>>> {
-    let mut out = Vec::new();
+    // About one token per 6 octets in real fields: one allocation instead of four or five.
+    let mut out = Vec::with_capacity((s.len() / 6).clamp(4, 64));
     let mut i = 0;
     while i < s.len() {
         match s[i] {
@@ -126,7 +127,7 @@ pub(super) fn comment_end(s: &[u8], open: usize) -> Option<usize> {
 /// Words and literals inside a comment; nested comments are skipped (Sendmail's
 /// `(may be forged)`), `name[ip]` splits into its name and literal.
 pub(super) fn comment_words(s: &[u8]) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity((s.len() / 6).clamp(2, 32));
     let mut i = 0;
     while i < s.len() {
         match s[i] {
