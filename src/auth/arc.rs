@@ -176,7 +176,8 @@ fn check_chain(
         }
     }
     // The newest seal's cv=fail means a previous hop already found the chain broken.
-    let latest_seal = seal_tags(sets[&n].seal[0]).map_err(|problem| {
+    let latest_text = sets[&n].seal[0].text();
+    let latest_seal = seal_tags(&latest_text).map_err(|problem| {
         fail(
             n,
             ArcPart::As,
@@ -245,12 +246,14 @@ fn aar_instance(field: &Field) -> Result<usize, InstanceError> {
 }
 
 fn tag_instance(field: &Field) -> Result<usize, InstanceError> {
-    let tags = TagList::parse(&field.text())?;
+    let text = field.text();
+    let tags = TagList::parse(&text)?;
     parse_instance(tags.get("i").ok_or(InstanceError::Missing)?)
 }
 
-fn seal_tags(field: &Field) -> Result<TagList, SigProblem> {
-    TagList::parse(&field.text()).map_err(SigProblem::TagSyntax)
+/// A seal's tags, from its unfolded text (`Field::text`).
+fn seal_tags(text: &str) -> Result<TagList<'_>, SigProblem> {
+    TagList::parse(text).map_err(SigProblem::TagSyntax)
 }
 
 fn valid_domain(d: &str) -> bool {
@@ -291,7 +294,8 @@ fn arc_key(dns: &Dns, params: &SigParams) -> Result<key::PublicKey, SigProblem> 
 }
 
 fn verify_ams(msg: &Message, dns: &Dns, bodies: &Bodies, field: &Field) -> AmsResult {
-    let tags = TagList::parse(&field.text()).map_err(SigProblem::TagSyntax)?;
+    let text = field.text();
+    let tags = TagList::parse(&text).map_err(SigProblem::TagSyntax)?;
     let params = arc_params(&tags, SigKind::ArcMessage)?;
     if params.headers.iter().any(|h| h == "arc-seal") {
         return Err(SigProblem::SignsSeal);
@@ -306,7 +310,8 @@ fn verify_ams(msg: &Message, dns: &Dns, bodies: &Bodies, field: &Field) -> AmsRe
 
 fn verify_seal(dns: &Dns, sets: &BTreeMap<usize, Set>, i: usize) -> Result<(), SigProblem> {
     let field = sets[&i].seal[0];
-    let tags = seal_tags(field)?;
+    let text = field.text();
+    let tags = seal_tags(&text)?;
     let params = arc_params(&tags, SigKind::ArcSeal)?;
     if tags.get("h").is_some() {
         return Err(SigProblem::SealHasH);
@@ -341,7 +346,8 @@ fn verify_seal(dns: &Dns, sets: &BTreeMap<usize, Set>, i: usize) -> Result<(), S
 }
 
 fn describe_set(i: usize, set: &Set, ams: Option<&AmsResult>, chain: &ArcReport) -> ArcSetReport {
-    let seal = set.seal.first().and_then(|f| seal_tags(f).ok());
+    let seal_text = set.seal.first().map(|f| f.text());
+    let seal = seal_text.as_deref().and_then(|t| seal_tags(t).ok());
     let ams_result = match ams {
         Some(Ok(())) => AuthResult::Pass,
         Some(Err(p)) => ArcCause::Ams(p.clone()).result(),
