@@ -117,9 +117,9 @@ pub(super) fn audit_dmarc(dns: &Dns, domain: &str, f: &mut Findings) -> DmarcSec
     s.pct = old.as_ref().and_then(|r| r.pct).filter(|p| *p < 100);
 
     location(&d, domain, &at, source, &record, f);
-    record_notes(&record, old.as_ref(), f);
+    record_notes(&record, old.as_deref(), f);
     policy_findings(&record, f);
-    rfc7489_reading(dns, domain, &d, &at, old.as_ref(), &mut s, f);
+    rfc7489_reading(dns, domain, &d, &at, old.as_deref(), &mut s, f);
     report_destinations(dns, &at, &record, f);
     s
 }

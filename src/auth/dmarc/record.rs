@@ -5,6 +5,8 @@
 //! [`RecordNote`], because both RFCs say so (RFC 9989 §4.8, RFC 7489 §6.3). Whether the record
 //! still carries a policy is decided afterwards by [`Record::policies`] (§4.10.1 / §6.6.3).
 
+use std::rc::Rc;
+
 use serde::Serialize;
 
 use super::DmarcSpec;
@@ -318,7 +320,7 @@ fn fo_ok(value: &str) -> bool {
 
 /// Parse a TXT record as a DMARC Policy Record under RFC 9989 (the embedders' entry point).
 pub fn parse(text: &str) -> Result<Record, NotDmarc> {
-    Record::parse(text, DmarcSpec::Rfc9989)
+    Record::parse_text(text, DmarcSpec::Rfc9989)
 }
 
 /// Parsed records remembered per thread, by (text, spec): a batch reads the same few records
@@ -329,19 +331,20 @@ const MEMO_TEXT: usize = 4096;
 
 type Memo = std::collections::HashMap<
     DmarcSpec,
-    std::collections::HashMap<String, Result<Record, NotDmarc>>,
+    std::collections::HashMap<String, Result<Rc<Record>, NotDmarc>>,
 >;
 
 impl Record {
     /// Parse `text` under `spec`. Only a missing or wrong version tag makes it not a record.
-    pub fn parse(text: &str, spec: DmarcSpec) -> Result<Record, NotDmarc> {
+    /// Shared with the memo rather than copied: a record is read about four times a message.
+    pub fn parse(text: &str, spec: DmarcSpec) -> Result<Rc<Record>, NotDmarc> {
         thread_local! {
             static KNOWN: std::cell::RefCell<Memo> = std::cell::RefCell::default();
         }
         if let Some(r) = KNOWN.with(|m| m.try_borrow().ok()?.get(&spec)?.get(text).cloned()) {
             return r;
         }
-        let parsed = Record::parse_text(text, spec);
+        let parsed = Record::parse_text(text, spec).map(Rc::new);
         if text.len() <= MEMO_TEXT {
             KNOWN.with(|m| {
                 if let Ok(mut m) = m.try_borrow_mut() {
