@@ -196,14 +196,20 @@ impl DmarcReport {
         }
     }
 
+    /// The result and its cause; the sentences are written by `with_reasons`, once the report
+    /// is one that is shown (the other spec's is only compared).
     fn finish(mut self, result: AuthResult, cause: DmarcCause) -> DmarcReport {
         self.result = result;
-        self.reason = cause.to_string();
         self.cause = cause;
         if result != AuthResult::Fail {
             self.disposition = Policy::None;
             self.disposition_cause = DispositionCause::NotFailed(result);
         }
+        self
+    }
+
+    fn with_reasons(mut self) -> DmarcReport {
+        self.reason = self.cause.to_string();
         self.disposition_reason = self.disposition_cause.to_string();
         self
     }
@@ -218,7 +224,7 @@ pub fn evaluate(
     dkim: &mut [DkimReport],
     spec: DmarcSpec,
 ) -> DmarcReport {
-    let mut report = evaluate_under(dns, author, spf, dkim, spec);
+    let mut report = evaluate_under(dns, author, spf, dkim, spec).with_reasons();
     // The other spec marks alignment too: its marks are undone, rather than the reports
     // copied for it (the only field an evaluation writes is `aligned`).
     let marks: Vec<bool> = dkim.iter().map(|d| d.aligned).collect();
@@ -228,9 +234,9 @@ pub fn evaluate(
     }
     if other.result != report.result || other.disposition != report.disposition {
         let why = if other.result != report.result {
-            &other.reason
+            other.cause.to_string()
         } else {
-            &other.disposition_reason
+            other.disposition_cause.to_string()
         };
         report.other_spec = Some(OtherSpec {
             spec: other.spec,
@@ -283,8 +289,8 @@ fn org_entry(domain: &str, org: &Org) -> OrgDomain {
     }
 }
 
-/// Evaluate under one spec only.
-pub fn evaluate_under(
+/// Evaluate under one spec only, without the reason sentences (`DmarcReport::with_reasons`).
+fn evaluate_under(
     dns: &Dns,
     author: &Author,
     spf: &SpfReport,
