@@ -107,10 +107,20 @@ pub fn strip_ws(value: &str) -> String {
     if !value.bytes().any(is_wsp_byte) {
         return value.to_string();
     }
-    // White space is ASCII, so dropping those octets leaves valid UTF-8 (and is much cheaper
-    // than going char by char over a 344-character b=).
-    let kept: Vec<u8> = value.bytes().filter(|&b| !is_wsp_byte(b)).collect();
-    String::from_utf8(kept).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    utf8(without_wsp(value))
+}
+
+/// `strip_ws` and ASCII lower case in one copy (the names of `h=`).
+pub fn strip_ws_lowercase(value: &str) -> String {
+    let mut kept = without_wsp(value);
+    kept.make_ascii_lowercase();
+    utf8(kept)
+}
+
+/// White space and ASCII letters are single octets, so removing or lowering them leaves the
+/// text valid UTF-8 (and is much cheaper than going char by char over a 344-character b=).
+fn utf8(octets: Vec<u8>) -> String {
+    String::from_utf8(octets).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn is_wsp_byte(b: u8) -> bool {
@@ -124,8 +134,15 @@ pub fn decode_base64(value: &str) -> Option<Vec<u8>> {
     if !value.bytes().any(is_wsp_byte) {
         return engine.decode(value).ok();
     }
-    let kept: Vec<u8> = value.bytes().filter(|&b| !is_wsp_byte(b)).collect();
-    engine.decode(kept).ok()
+    engine.decode(without_wsp(value)).ok()
+}
+
+/// The octets of `value` but its white space, in one allocation (collecting the filter would
+/// grow from 8 octets by doubling: seven reallocations for a 344-character b=).
+fn without_wsp(value: &str) -> Vec<u8> {
+    let mut kept = Vec::with_capacity(value.len());
+    kept.extend(value.bytes().filter(|&b| !is_wsp_byte(b)));
+    kept
 }
 
 #[cfg(test)]
@@ -137,6 +154,7 @@ mod tests {
         let t = TagList::parse(" v=1; a = rsa-sha256;\r\n\tb=ab\r\n cd ;").expect("parses");
         assert_eq!(t.get("a"), Some("rsa-sha256"));
         assert_eq!(strip_ws(t.get("b").unwrap_or_default()), "abcd");
+        assert_eq!(strip_ws_lowercase(" From:\r\n\tTo É"), "from:toÉ");
         assert_eq!(
             TagList::parse("a=1; a=2"),
             Err(TagError::Duplicate("a".into()))

@@ -32,12 +32,15 @@ impl Field<'_> {
 
     /// The value unfolded and trimmed, for display and tag parsing.
     pub fn text(&self) -> String {
-        let unfolded: Vec<u8> = self
-            .value
-            .iter()
-            .copied()
-            .filter(|&b| b != b'\r' && b != b'\n')
-            .collect();
+        // Sized up front: collecting a filter grows from 8 octets by doubling, seven
+        // reallocations for a DKIM-Signature.
+        let mut unfolded = Vec::with_capacity(self.value.len());
+        unfolded.extend(
+            self.value
+                .iter()
+                .copied()
+                .filter(|&b| b != b'\r' && b != b'\n'),
+        );
         // One allocation when the value is UTF-8 and needs no trimming (most fields): this
         // runs for every DKIM-Signature, Received and Return-Path field of every message.
         let text = String::from_utf8(unfolded)

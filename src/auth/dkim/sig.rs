@@ -176,7 +176,7 @@ impl SigParams {
             // Empty entries (`h=from::to`, `h=`) name no header and are skipped.
             let headers: Vec<String> = required(tags, "h")?
                 .split(':')
-                .map(|h| crate::auth::tags::strip_ws(h).to_ascii_lowercase())
+                .map(crate::auth::tags::strip_ws_lowercase)
                 .filter(|h| !h.is_empty())
                 .collect();
             if let Some(bad) = headers
