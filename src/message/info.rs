@@ -30,14 +30,14 @@ pub struct MessageInfo {
 }
 
 impl MessageInfo {
-    /// Read the message's own facts; `author` is `msg.author()`.
+    /// Read the message's own facts; `author` and `from` are `msg.author_and_addresses()`.
     pub fn read(
         msg: &Message,
         author: &Author,
+        from: Vec<(Option<String>, String)>,
         input_len: usize,
         date: Option<i64>,
     ) -> MessageInfo {
-        let from = msg.author_addresses();
         let from_name = from.first().and_then(|(n, _)| n.clone());
         let (from_domain, author_problem) = match author {
             Author::Domain(d) => (Some(d.clone()), None),
@@ -49,7 +49,7 @@ impl MessageInfo {
             lookalike.extend(super::lookalike::lookalike_notes(u));
         }
         // An author domain means one From field that parsed strictly, so `from` holds its
-        // mailboxes already (no third parse of the field).
+        // mailboxes (`author_and_addresses` parsed the field once for both).
         let author_note = match author {
             Author::Domain(_) if from.len() > 1 => Some(format!(
                 "{} mailboxes of one domain in From: evaluated for that domain (RFC 7489 §6.6.1)",

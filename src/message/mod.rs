@@ -260,14 +260,20 @@ impl<'a> Message<'a> {
     /// whose field boundaries every parser agrees on. Anything else is a problem.
     pub fn author(&self) -> Author {
         match self.author_mailboxes() {
-            Ok(list) => match author::a_label(&list[0].domain) {
-                Ok(ascii) => Author::Domain(ascii),
-                Err(reason) => Author::Problem(AuthorProblem::BadDomain {
-                    domain: list[0].domain.clone(),
-                    reason: reason.to_string(),
-                }),
-            },
+            Ok(list) => author_of(&list),
             Err(p) => Author::Problem(p),
+        }
+    }
+
+    /// `author` and `author_addresses` together, From parsed once when it is one field that
+    /// parses strictly (the usual case: then its mailboxes are the addresses).
+    pub fn author_and_addresses(&self) -> (Author, Vec<(Option<String>, String)>) {
+        match self.author_mailboxes() {
+            Ok(list) => (
+                author_of(&list),
+                list.into_iter().map(|m| (m.display, m.address)).collect(),
+            ),
+            Err(p) => (Author::Problem(p), self.author_addresses()),
         }
     }
 
@@ -332,6 +338,18 @@ impl<'a> Message<'a> {
             },
             _ => inner.to_string(),
         })
+    }
+}
+
+/// The author domain of a strictly parsed From (`author_mailboxes`: at least one mailbox,
+/// all of one domain) in its A-label form.
+fn author_of(list: &[Mailbox]) -> Author {
+    match author::a_label(&list[0].domain) {
+        Ok(ascii) => Author::Domain(ascii),
+        Err(reason) => Author::Problem(AuthorProblem::BadDomain {
+            domain: list[0].domain.clone(),
+            reason: reason.to_string(),
+        }),
     }
 }
 

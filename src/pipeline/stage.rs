@@ -188,8 +188,8 @@ pub(crate) fn path_stage(
                 });
         }
     }
-    let author = msg.author();
-    let message = MessageInfo::read(msg, &author, input_len, date);
+    let (author, from) = msg.author_and_addresses();
+    let message = MessageInfo::read(msg, &author, from, input_len, date);
     let transport_domains = if opts.transport {
         transport_domains(msg, &path, message.from_domain.as_deref())
     } else {
