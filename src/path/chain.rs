@@ -94,16 +94,23 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
             },
         }
     }
+    // The parsed hops are moved into the report below: what is read across them comes first.
+    let gaps = gaps(&parsed);
+    let last = parsed.first().and_then(|p| p.timestamp);
+    let first_received = parsed.iter().rev().find_map(|p| p.timestamp);
+    let dated = parsed.iter().filter(|p| p.timestamp.is_some()).count();
     // Path order from here on: index 0 is the oldest hop.
     let mut hops: Vec<Hop> = Vec::with_capacity(n);
     let mut previous_time = date;
-    for (k, p) in parsed.iter().rev().enumerate() {
+    for (k, p) in parsed.into_iter().rev().enumerate() {
         let number = k + 1;
-        let mut hop = p.hop.clone();
-        hop.index = number;
-        hop.trusted = p.hop.field <= info.trusted_hops;
         let e = p.hop.field - 1;
-        (hop.judgement, hop.judgement_reason) = judge(p, e, entry, &evidence[e], walk.infer);
+        let (judgement, judgement_reason) = judge(&p, e, entry, &evidence[e], walk.infer);
+        let trusted = p.hop.field <= info.trusted_hops;
+        let mut hop = p.hop;
+        hop.index = number;
+        hop.trusted = trusted;
+        (hop.judgement, hop.judgement_reason) = (judgement, judgement_reason);
         if hop.raw.is_some() {
             info.anomalies.push(Anomaly::Unparsed(number));
             hops.push(hop);
@@ -115,7 +122,7 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
         if !p.conflicting.is_empty() {
             info.anomalies.push(Anomaly::SeveralAddresses {
                 hop: number,
-                addresses: p.conflicting.clone(),
+                addresses: p.conflicting,
             });
         }
         match p.timestamp {
@@ -185,8 +192,26 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
         }
         hops.push(hop);
     }
-    for pair in parsed.iter().rev().collect::<Vec<_>>().windows(2) {
-        let (before, after) = (pair[0], pair[1]);
+    info.anomalies.extend(gaps);
+    if let (Some(first), Some(last)) = (date.or(first_received), last) {
+        info.total_transit_seconds = Some(last - first);
+    }
+    if dated > 1 {
+        info.received_transit_seconds = first_received.zip(last).map(|(f, l)| l - f);
+    }
+    info.date_transit_seconds = date.zip(last).map(|(d, l)| l - d);
+    info.hops = hops;
+    info
+}
+
+/// The gaps in the chain: a hop whose sending host is not the host the hop above it says it
+/// received from (field order: `parsed[0]` is the topmost).
+fn gaps(parsed: &[ParsedHop]) -> Vec<Anomaly> {
+    let n = parsed.len();
+    let mut out = Vec::new();
+    // Bottom up, as the mail went: `before` received the message first.
+    for pair in parsed.windows(2).rev() {
+        let (before, after) = (&pair[1], &pair[0]);
         let (Some(by), Some(next_from)) = (&before.hop.by_host, &after.from_host) else {
             continue;
         };
@@ -223,7 +248,7 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
             || by == "localhost"
             || after.from_ip.is_some_and(|ip| ip.is_loopback());
         if !same && !ip_literal && !same_org && !filter_loop {
-            info.anomalies.push(Anomaly::Gap {
+            out.push(Anomaly::Gap {
                 hop: n - after.hop.field + 1,
                 from: next_from.clone(),
                 previous: n - before.hop.field + 1,
@@ -231,17 +256,7 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
             });
         }
     }
-    let last = parsed.first().and_then(|p| p.timestamp);
-    let first_received = parsed.iter().rev().find_map(|p| p.timestamp);
-    if let (Some(first), Some(last)) = (date.or(first_received), last) {
-        info.total_transit_seconds = Some(last - first);
-    }
-    if parsed.iter().filter(|p| p.timestamp.is_some()).count() > 1 {
-        info.received_transit_seconds = first_received.zip(last).map(|(f, l)| l - f);
-    }
-    info.date_transit_seconds = date.zip(last).map(|(d, l)| l - d);
-    info.hops = hops;
-    info
+    out
 }
 
 /// A hop's judgement and its reason; `e` is its position from the top, `entry` the boundary's.
