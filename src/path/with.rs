@@ -153,21 +153,24 @@ pub(crate) fn tls_version(word: &str) -> Option<&'static str> {
     if word.len() > 10 {
         return None;
     }
-    let w: String = word
-        .chars()
-        .filter(|c| !matches!(c, '.' | '_' | '-'))
-        .collect::<String>()
-        .to_ascii_lowercase();
-    Some(match w.as_str() {
-        "tlsv1" | "tls1" | "tlsv10" | "tls10" => "TLSv1.0",
-        "tlsv11" | "tls11" => "TLSv1.1",
-        "tlsv12" | "tls12" => "TLSv1.2",
-        "tlsv13" | "tls13" => "TLSv1.3",
-        "sslv2" | "ssl2" => "SSLv2",
-        "sslv3" | "ssl3" => "SSLv3",
-        "dtlsv10" | "dtls10" => "DTLSv1.0",
-        "dtlsv12" | "dtls12" => "DTLSv1.2",
-        "dtlsv13" | "dtls13" => "DTLSv1.3",
+    // Lower case without the separators, on the stack: this runs for every comment word of
+    // every Received field. A non-ASCII octet stays as it is and matches no name.
+    let mut buf = [0u8; 10];
+    let mut len = 0;
+    for b in word.bytes().filter(|b| !matches!(b, b'.' | b'_' | b'-')) {
+        buf[len] = b.to_ascii_lowercase();
+        len += 1;
+    }
+    Some(match &buf[..len] {
+        b"tlsv1" | b"tls1" | b"tlsv10" | b"tls10" => "TLSv1.0",
+        b"tlsv11" | b"tls11" => "TLSv1.1",
+        b"tlsv12" | b"tls12" => "TLSv1.2",
+        b"tlsv13" | b"tls13" => "TLSv1.3",
+        b"sslv2" | b"ssl2" => "SSLv2",
+        b"sslv3" | b"ssl3" => "SSLv3",
+        b"dtlsv10" | b"dtls10" => "DTLSv1.0",
+        b"dtlsv12" | b"dtls12" => "DTLSv1.2",
+        b"dtlsv13" | b"dtls13" => "DTLSv1.3",
         _ => return None,
     })
 }
@@ -238,6 +241,11 @@ mod tests {
         assert_eq!(tls_version("TLS1_2"), Some("TLSv1.2"));
         assert_eq!(tls_version("TLS-1.0"), Some("TLSv1.0"));
         assert_eq!(tls_version("TLSv1"), Some("TLSv1.0"));
+        // Ten octets at most, separators anywhere, non-ASCII never a version.
+        assert_eq!(tls_version("D.t.L.s1_3"), Some("DTLSv1.3"));
+        assert_eq!(tls_version("TLSv1.2.x.y"), None);
+        assert_eq!(tls_version("tlsv1é"), None);
+        assert_eq!(tls_version(""), None);
         assert!(is_cipher("TLS_AES_256_GCM_SHA384"));
         assert!(is_cipher("DES-CBC3-SHA"));
         assert!(is_cipher("AECDH-AES256-SHA"));

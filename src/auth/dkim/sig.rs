@@ -217,7 +217,9 @@ impl SigParams {
 /// The field with the value of its `b=` tag deleted (whitespace around it included).
 pub fn strip_b_value(raw: &[u8]) -> Vec<u8> {
     let colon = raw.iter().position(|&b| b == b':').map_or(0, |c| c + 1);
-    let mut out = raw[..colon].to_vec();
+    // At most the field itself: one allocation.
+    let mut out = Vec::with_capacity(raw.len());
+    out.extend_from_slice(&raw[..colon]);
     let value = &raw[colon..];
     let mut start = 0;
     while start <= value.len() {
