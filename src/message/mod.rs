@@ -151,7 +151,8 @@ impl<'a> Message<'a> {
             pos = line_end(wire, 0);
             line_no += 1;
         }
-        let mut fields = Vec::new();
+        // Room for a usual header (one allocation instead of three); more grows as needed.
+        let mut fields = Vec::with_capacity(16);
         let mut ambiguities = Vec::new();
         let mut blank_looking: Option<usize> = None;
         let mut body_start = wire.len();
