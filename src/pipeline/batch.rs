@@ -119,8 +119,9 @@ struct ErrorLine<'a> {
 /// wake-up) costs about as much as a small message's whole check, so one per message would
 /// be most of the run. A chunk closes at this many messages or bytes, whichever comes first.
 /// Each chunk costs about three wake-ups (reader, worker, writer): at 16 messages the futex
-/// calls alone took 4% of batch's CPU on a 2-core VM, at 64 they take 1%, and a 5,000-message
-/// run still has 79 chunks to share between the jobs.
+/// calls alone took 4% of batch's CPU on a 2-core VM, at 64 they take 1-2% (the run 6% less
+/// CPU in all), and a 5,000-message run still has 79 chunks to share between the jobs. The
+/// price is memory: about 5 MiB more at the peak with two jobs, still flat in corpus size.
 const CHUNK_MESSAGES: usize = 64;
 const CHUNK_BYTES: usize = 1 << 20;
 
