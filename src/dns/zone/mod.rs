@@ -220,6 +220,8 @@ mod tests {
             "$ORIGIN example.org.\n\
              a\\032b TXT ( \"one\" \n \"two\" ) ; comment\n\
              %{l}.x TXT \"v=spf1 -all\"\n\
+             q TXT \"say \\\"hi\\\"\\059 ok\" plain\\(x(\n\
+             \"\")\n\
              ;! broken TXT SERVFAIL\n\
              ;! slow.example.org. ANY TIMEOUT\n",
         );
@@ -229,6 +231,16 @@ mod tests {
             Rdata::Txt(vec![b"one".to_vec(), b"two".to_vec()])
         );
         assert!(z.query("%{l}.x.example.org", RecordType::Txt).is_ok());
+        // Escapes after a plain run, inside and outside quotes; a token ends at `(`.
+        let q = z.query("q.example.org", RecordType::Txt).expect("answer");
+        assert_eq!(
+            q[0].rdata,
+            Rdata::Txt(vec![
+                b"say \"hi\"; ok".to_vec(),
+                b"plain(x".to_vec(),
+                Vec::new()
+            ])
+        );
         assert_eq!(
             z.query("broken.example.org", RecordType::Txt),
             Err(Failure::ServFail)

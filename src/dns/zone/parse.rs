@@ -230,8 +230,18 @@ fn logical_lines(text: &str) -> Parsed<Vec<LogicalLine>> {
 
 /// Read one token from `start`; quoted tokens end at the closing quote (which is consumed).
 fn read_token(bytes: &[u8], start: usize, quoted: bool) -> Option<(Token, usize)> {
-    let mut out = Vec::new();
-    let mut i = start;
+    // The run before the first octet that ends the token or starts an escape is copied
+    // whole (most tokens are only that); the loop below decodes the rest octet by octet.
+    let special = |b: &u8| match b {
+        b'"' | b'\\' => true,
+        b' ' | b'\t' | b'\r' | b';' | b'(' | b')' => !quoted,
+        _ => false,
+    };
+    let rest = bytes.get(start..).unwrap_or_default();
+    let run = rest.iter().position(special).unwrap_or(rest.len());
+    let mut out = Vec::with_capacity(run);
+    out.extend_from_slice(&rest[..run]);
+    let mut i = start + run;
     loop {
         let Some(&b) = bytes.get(i) else {
             return if quoted {
