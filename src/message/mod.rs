@@ -233,7 +233,7 @@ impl<'a> Message<'a> {
 
     /// Every address of every From field, with its display name, as a reader would see them:
     /// our strict parse when it succeeds, else mail-parser's lenient reading (for display only;
-    /// DMARC gets a problem then, see `author`).
+    /// DMARC gets a problem then, see `author_and_addresses`).
     pub fn author_addresses(&self) -> Vec<(Option<String>, String)> {
         let mut out = Vec::new();
         for field in self.all("From") {
@@ -258,16 +258,9 @@ impl<'a> Message<'a> {
 
     /// The author domain (RFC 7489 §3.1) in its A-label form, read strictly: exactly one From
     /// field, parsed as an RFC 5322 mailbox-list whose mailboxes share one domain, in a header
-    /// whose field boundaries every parser agrees on. Anything else is a problem.
-    pub fn author(&self) -> Author {
-        match self.author_mailboxes() {
-            Ok(list) => author_of(&list),
-            Err(p) => Author::Problem(p),
-        }
-    }
-
-    /// `author` and `author_addresses` together, From parsed once when it is one field that
-    /// parses strictly (the usual case: then its mailboxes are the addresses).
+    /// whose field boundaries every parser agrees on. Anything else is a problem. With it,
+    /// `author_addresses`, From parsed once when it is one field that parses strictly (the
+    /// usual case: then its mailboxes are the addresses).
     pub fn author_and_addresses(&self) -> (Author, Vec<(Option<String>, String)>) {
         match self.author_mailboxes() {
             Ok(list) => (
