@@ -6,6 +6,15 @@ pub fn normalize(name: &str) -> String {
     trimmed.to_ascii_lowercase()
 }
 
+/// [`normalize`] for a name already built as a `String`: done in place, without a copy.
+pub fn normalize_owned(mut name: String) -> String {
+    if name.ends_with('.') {
+        name.pop();
+    }
+    name.make_ascii_lowercase();
+    name
+}
+
 /// Zone-file form of a name's labels: octets outside the printable set, and the characters
 /// that mean something in a zone file, become RFC 1035 escapes.
 pub fn escape_name(name: &str) -> String {

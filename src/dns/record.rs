@@ -39,28 +39,31 @@ pub enum RecordType {
 impl RecordType {
     /// The type named by a mnemonic (any case) or `TYPEnnn`, or `None` if unknown.
     pub fn parse(s: &str) -> Option<RecordType> {
-        let t = match s.to_ascii_uppercase().as_str() {
-            "A" => RecordType::A,
-            "AAAA" => RecordType::Aaaa,
-            "TXT" => RecordType::Txt,
-            "MX" => RecordType::Mx,
-            "PTR" => RecordType::Ptr,
-            "CNAME" => RecordType::Cname,
-            "NS" => RecordType::Ns,
-            "SPF" => RecordType::Spf,
-            "TLSA" => RecordType::Tlsa,
-            "SOA" => RecordType::Soa,
-            "CAA" => RecordType::Caa,
-            "ANY" => RecordType::Any,
+        const NAMED: [(&str, RecordType); 14] = [
+            ("A", RecordType::A),
+            ("AAAA", RecordType::Aaaa),
+            ("TXT", RecordType::Txt),
+            ("MX", RecordType::Mx),
+            ("PTR", RecordType::Ptr),
+            ("CNAME", RecordType::Cname),
+            ("NS", RecordType::Ns),
+            ("SPF", RecordType::Spf),
+            ("TLSA", RecordType::Tlsa),
+            ("SOA", RecordType::Soa),
+            ("CAA", RecordType::Caa),
+            ("ANY", RecordType::Any),
             // Kept as other types; named so that --trust-anchor files read (dns/anchor.rs).
-            "DS" => RecordType::Other(43),
-            "DNSKEY" => RecordType::Other(48),
-            other => {
-                let n = other.strip_prefix("TYPE")?.parse().ok()?;
-                RecordType::Other(n)
-            }
-        };
-        Some(t)
+            ("DS", RecordType::Other(43)),
+            ("DNSKEY", RecordType::Other(48)),
+        ];
+        if let Some(&(_, t)) = NAMED.iter().find(|(name, _)| s.eq_ignore_ascii_case(name)) {
+            return Some(t);
+        }
+        let prefix = s.get(..4)?;
+        if !prefix.eq_ignore_ascii_case("TYPE") {
+            return None;
+        }
+        s[4..].parse().ok().map(RecordType::Other)
     }
 
     /// The type's number on the wire.
@@ -301,6 +304,21 @@ pub struct Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_names_read_in_any_case_and_as_type_numbers() {
+        assert_eq!(RecordType::parse("txt"), Some(RecordType::Txt));
+        assert_eq!(RecordType::parse("DnsKey"), Some(RecordType::Other(48)));
+        assert_eq!(
+            RecordType::parse("type65280"),
+            Some(RecordType::Other(65280))
+        );
+        assert_eq!(RecordType::parse("TYPE16"), Some(RecordType::Other(16)));
+        assert_eq!(RecordType::parse("TYPE"), None);
+        assert_eq!(RecordType::parse("TYPE65536"), None);
+        assert_eq!(RecordType::parse("TXTX"), None);
+        assert_eq!(RecordType::parse("TYPé1"), None);
+    }
 
     #[test]
     fn presentation_text_cannot_end_the_line() {

@@ -1,10 +1,11 @@
 //! The zone-file reader: RFC 1035 master-file syntax (`$ORIGIN`, `$TTL`, `@`, parentheses,
 //! `\\DDD` escapes) and our `;!` failure lines.
 
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::Zone;
-use crate::dns::name::normalize;
+use crate::dns::name::{normalize, normalize_owned};
 use crate::dns::{Dnssec, Failure, Rdata, Record, RecordType};
 
 const DEFAULT_TTL: u32 = 3600;
@@ -107,30 +108,31 @@ pub(super) fn add_text(zone: &mut Zone, text: &str) -> Parsed<()> {
         ttl: DEFAULT_TTL,
         last_owner: None,
     };
-    for line in logical_lines(text)? {
+    for line in &logical_lines(text)? {
         parser.line(zone, line)?;
     }
     Ok(())
 }
 
-struct LogicalLine {
+struct LogicalLine<'a> {
     number: usize,
     /// The line began with white space: the owner is the previous one.
     continues_owner: bool,
-    tokens: Vec<Token>,
-    directive: Option<String>,
+    tokens: Vec<Token<'a>>,
+    directive: Option<&'a str>,
 }
 
+/// A token borrows the file's text unless an escape had to be decoded.
 #[derive(Debug)]
-struct Token {
-    bytes: Vec<u8>,
+struct Token<'a> {
+    bytes: Cow<'a, [u8]>,
     quoted: bool,
     /// The token was a bare `\#`: RFC 3597 generic rdata follows.
     generic: bool,
 }
 
-impl Token {
-    fn new(bytes: Vec<u8>, quoted: bool) -> Token {
+impl<'a> Token<'a> {
+    fn new(bytes: Cow<'a, [u8]>, quoted: bool) -> Token<'a> {
         Token {
             bytes,
             quoted,
@@ -138,14 +140,15 @@ impl Token {
         }
     }
 
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
+    /// The token as text; an escape may have produced octets that are not UTF-8.
+    fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.bytes)
     }
 }
 
 /// Split the file into logical lines: parentheses join physical lines, `;` starts a comment
 /// outside quotes, `\DDD` and `\X` escapes are decoded.
-fn logical_lines(text: &str) -> Parsed<Vec<LogicalLine>> {
+fn logical_lines(text: &str) -> Parsed<Vec<LogicalLine<'_>>> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut current: Option<LogicalLine> = None;
@@ -158,7 +161,7 @@ fn logical_lines(text: &str) -> Parsed<Vec<LogicalLine>> {
                     number,
                     continues_owner: false,
                     tokens: Vec::new(),
-                    directive: Some(rest.trim().to_string()),
+                    directive: Some(rest.trim()),
                 });
                 continue;
             }
@@ -202,7 +205,7 @@ fn logical_lines(text: &str) -> Parsed<Vec<LogicalLine>> {
                             .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r')) =>
                 {
                     logical.tokens.push(Token {
-                        bytes: b"\\#".to_vec(),
+                        bytes: Cow::Borrowed(b"\\#"),
                         quoted: false,
                         generic: true,
                     });
@@ -229,9 +232,9 @@ fn logical_lines(text: &str) -> Parsed<Vec<LogicalLine>> {
 }
 
 /// Read one token from `start`; quoted tokens end at the closing quote (which is consumed).
-fn read_token(bytes: &[u8], start: usize, quoted: bool) -> Option<(Token, usize)> {
-    // The run before the first octet that ends the token or starts an escape is copied
-    // whole (most tokens are only that); the loop below decodes the rest octet by octet.
+fn read_token(bytes: &[u8], start: usize, quoted: bool) -> Option<(Token<'_>, usize)> {
+    // Most tokens are one plain run, borrowed from the text; only a token with an escape is
+    // copied, its run whole and the rest decoded octet by octet.
     let special = |b: &u8| match b {
         b'"' | b'\\' => true,
         b' ' | b'\t' | b'\r' | b';' | b'(' | b')' => !quoted,
@@ -239,21 +242,29 @@ fn read_token(bytes: &[u8], start: usize, quoted: bool) -> Option<(Token, usize)
     };
     let rest = bytes.get(start..).unwrap_or_default();
     let run = rest.iter().position(special).unwrap_or(rest.len());
-    let mut out = Vec::with_capacity(run);
-    out.extend_from_slice(&rest[..run]);
     let mut i = start + run;
+    match bytes.get(i) {
+        Some(b'\\') => {}
+        Some(b'"') if quoted => {
+            return Some((Token::new(Cow::Borrowed(&rest[..run]), true), i + 1));
+        }
+        None if quoted => return None,
+        _ => return Some((Token::new(Cow::Borrowed(&rest[..run]), quoted), i)),
+    }
+    let mut out = Vec::with_capacity(run + 8);
+    out.extend_from_slice(&rest[..run]);
     loop {
         let Some(&b) = bytes.get(i) else {
             return if quoted {
                 None
             } else {
-                Some((Token::new(out, quoted), i))
+                Some((Token::new(Cow::Owned(out), quoted), i))
             };
         };
         match b {
-            b'"' if quoted => return Some((Token::new(out, quoted), i + 1)),
+            b'"' if quoted => return Some((Token::new(Cow::Owned(out), quoted), i + 1)),
             b' ' | b'\t' | b'\r' | b';' | b'(' | b')' | b'"' if !quoted => {
-                return Some((Token::new(out, quoted), i));
+                return Some((Token::new(Cow::Owned(out), quoted), i));
             }
             b'\\' => {
                 let digits = bytes.get(i + 1..i + 4);
@@ -295,16 +306,20 @@ impl Parser {
         if self.origin.is_empty() {
             normalize(&text)
         } else {
-            normalize(&format!("{text}.{}", self.origin))
+            let mut name = String::with_capacity(text.len() + 1 + self.origin.len());
+            name.push_str(&text);
+            name.push('.');
+            name.push_str(&self.origin);
+            normalize_owned(name)
         }
     }
 
-    fn line(&mut self, zone: &mut Zone, line: LogicalLine) -> Parsed<()> {
+    fn line(&mut self, zone: &mut Zone, line: &LogicalLine) -> Parsed<()> {
         let n = line.number;
         if let Some(directive) = line.directive {
-            return self.failure_line(zone, n, &directive);
+            return self.failure_line(zone, n, directive);
         }
-        let mut tokens = line.tokens.into_iter().peekable();
+        let mut tokens = line.tokens.iter().peekable();
         let Some(first) = tokens.peek() else {
             return Ok(());
         };
@@ -317,18 +332,17 @@ impl Parser {
                 .ok_or_else(|| at(n, ZoneErrorKind::MissingArgument(keyword.clone())))?;
             match keyword.as_str() {
                 "$ORIGIN" => {
-                    let text = arg.text();
-                    self.origin = if text == "." {
+                    self.origin = if arg.text() == "." {
                         String::new()
                     } else {
-                        self.absolute(&arg)
+                        self.absolute(arg)
                     };
                 }
                 "$TTL" => {
                     self.ttl = arg
                         .text()
                         .parse()
-                        .map_err(|_| at(n, ZoneErrorKind::BadTtl(arg.text())))?;
+                        .map_err(|_| at(n, ZoneErrorKind::BadTtl(arg.text().into_owned())))?;
                 }
                 _ => return Err(at(n, ZoneErrorKind::UnsupportedDirective(keyword))),
             }
@@ -340,7 +354,7 @@ impl Parser {
                 .ok_or(at(n, ZoneErrorKind::NoOwner))?
         } else {
             let token = tokens.next().ok_or(at(n, ZoneErrorKind::NoOwner))?;
-            self.absolute(&token)
+            self.absolute(token)
         };
         self.last_owner = Some(owner.clone());
         let mut ttl = self.ttl;
@@ -351,16 +365,20 @@ impl Parser {
             let text = token.text();
             if let Ok(t) = text.parse::<u32>() {
                 ttl = t;
-            } else if matches!(text.to_ascii_uppercase().as_str(), "IN" | "CH" | "HS") {
+            } else if ["IN", "CH", "HS"]
+                .iter()
+                .any(|class| text.eq_ignore_ascii_case(class))
+            {
                 continue;
             } else {
                 break RecordType::parse(&text)
-                    .ok_or_else(|| at(n, ZoneErrorKind::UnknownType(text.clone())))?;
+                    .ok_or_else(|| at(n, ZoneErrorKind::UnknownType(text.into_owned())))?;
             }
         };
-        let rest: Vec<Token> = tokens.collect();
-        let rdata = self.rdata(rtype, &rest).map_err(|kind| at(n, kind))?;
-        zone.held.insert(owner.clone());
+        let used = line.tokens.len() - tokens.len();
+        let rest = line.tokens.get(used..).unwrap_or_default();
+        let rdata = self.rdata(rtype, rest).map_err(|kind| at(n, kind))?;
+        zone.hold(&owner);
         zone.insert(Record { owner, ttl, rdata });
         Ok(())
     }
@@ -375,9 +393,9 @@ impl Parser {
             return Err(at(n, ZoneErrorKind::BadOutcomeLine));
         };
         let rtype = RecordType::parse(&rtype.text())
-            .ok_or_else(|| at(n, ZoneErrorKind::UnknownType(rtype.text())))?;
+            .ok_or_else(|| at(n, ZoneErrorKind::UnknownType(rtype.text().into_owned())))?;
         let owner = self.absolute(name);
-        zone.held.insert(owner.clone());
+        zone.hold(&owner);
         if let Some(status) = Dnssec::parse(&outcome.text()) {
             zone.dnssec.insert((owner, rtype), status);
             return Ok(());
@@ -417,19 +435,19 @@ impl Parser {
             RecordType::A => Rdata::A(
                 first
                     .parse::<Ipv4Addr>()
-                    .map_err(|_| ZoneErrorKind::BadIpv4(first.clone()))?,
+                    .map_err(|_| ZoneErrorKind::BadIpv4(first.to_string()))?,
             ),
             RecordType::Aaaa => Rdata::Aaaa(
                 first
                     .parse::<Ipv6Addr>()
-                    .map_err(|_| ZoneErrorKind::BadIpv6(first.clone()))?,
+                    .map_err(|_| ZoneErrorKind::BadIpv6(first.to_string()))?,
             ),
             RecordType::Txt => Rdata::Txt(character_strings(tokens)?),
             RecordType::Spf => Rdata::Spf(character_strings(tokens)?),
             RecordType::Mx => Rdata::Mx {
                 preference: first
                     .parse()
-                    .map_err(|_| ZoneErrorKind::BadMxPreference(first.clone()))?,
+                    .map_err(|_| ZoneErrorKind::BadMxPreference(first.to_string()))?,
                 exchange: self.name_arg(tokens, 1)?,
             },
             RecordType::Ptr => Rdata::Ptr(self.name_arg(tokens, 0)?),
@@ -438,7 +456,8 @@ impl Parser {
             RecordType::Tlsa => {
                 let num = |i: usize| -> Result<u8, ZoneErrorKind> {
                     let t = tokens.get(i).map(Token::text).unwrap_or_default();
-                    t.parse().map_err(|_| ZoneErrorKind::BadTlsaField(t))
+                    t.parse()
+                        .map_err(|_| ZoneErrorKind::BadTlsaField(t.into_owned()))
                 };
                 let hex: String = tokens.iter().skip(3).map(Token::text).collect();
                 let data = if hex == "-" {
@@ -470,7 +489,7 @@ fn character_strings(tokens: &[Token]) -> Result<Vec<Vec<u8>>, ZoneErrorKind> {
             if t.bytes.len() > MAX_CHARACTER_STRING {
                 Err(ZoneErrorKind::StringTooLong(t.bytes.len()))
             } else {
-                Ok(t.bytes.clone())
+                Ok(t.bytes.to_vec())
             }
         })
         .collect()
