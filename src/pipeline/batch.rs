@@ -18,6 +18,7 @@ use crate::message::mbox::{Item, ItemError};
 use crate::message::walk::{self, Found};
 use crate::pipeline::check;
 use crate::pipeline::stage::CheckOptions;
+use crate::report::json;
 use crate::report::model::{CheckReport, DnsStats};
 
 mod summary;
@@ -247,7 +248,7 @@ fn human_line(text: &mut Vec<u8>, label: &str, word: &str, what: &str) {
 /// One JSON line, serialized straight into `text` (no intermediate tree or string).
 fn json_line<T: Serialize>(text: &mut Vec<u8>, v: &T) {
     let start = text.len();
-    if let Err(e) = serde_json::to_writer(&mut *text, v) {
+    if let Err(e) = json::write_compact(text, v) {
         text.truncate(start);
         text.extend_from_slice(
             format!("{{\"schema\":\"{ERROR_SCHEMA}\",\"error\":\"cannot serialise: {e}\"}}")
@@ -264,9 +265,9 @@ fn json_line<T: Serialize>(text: &mut Vec<u8>, v: &T) {
 fn report_line(text: &mut Vec<u8>, source: &Source, report: &CheckReport) {
     let start = text.len();
     text.extend_from_slice(b"{\"source\":");
-    let written = serde_json::to_writer(&mut *text, source).and_then(|()| {
+    let written = json::write_compact(text, source).and_then(|()| {
         let at = text.len();
-        serde_json::to_writer(&mut *text, report)?;
+        json::write_compact(text, report)?;
         // A struct with fields (`schema` first) always opens with `{"`.
         if let Some(brace) = text.get_mut(at) {
             *brace = b',';
