@@ -193,6 +193,24 @@ mod tests {
         same(&42u8);
     }
 
+    /// A `Display` value (serde's `collect_str`, as `serialize_with = "as_text"` uses) is
+    /// escaped as it is written, the same octets as serde_json's.
+    #[test]
+    fn displayed_values_match_serde_json() {
+        struct Shown(&'static str);
+        impl std::fmt::Display for Shown {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "{} \"{}\" {:>5}", self.0, self.0, 42)
+            }
+        }
+        impl Serialize for Shown {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        same(&[Shown("a\nb\u{1}é"), Shown("")]);
+    }
+
     /// Keys serde_json refuses are refused, not written as something else.
     #[test]
     fn keys_that_are_not_strings_are_refused() {

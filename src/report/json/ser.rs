@@ -5,7 +5,7 @@
 use serde::ser::{self, Serialize};
 
 use super::key::Key;
-use super::string::{plain, quoted};
+use super::string::{displayed, plain, quoted};
 
 /// Why a value cannot be written as JSON (a map key that is not a string or number, or a
 /// serializer error of the value's own).
@@ -194,6 +194,13 @@ impl<'w, 'a, const P: bool> ser::Serializer for &'w mut Writer<'a, P> {
     fn serialize_str(self, v: &str) -> Done {
         quoted(self.out, v);
         Ok(())
+    }
+    fn collect_str<T: ?Sized + std::fmt::Display>(self, value: &T) -> Done {
+        if displayed(self.out, value) {
+            Ok(())
+        } else {
+            Err(JsonError::new("a value's Display implementation failed"))
+        }
     }
     fn serialize_bytes(self, v: &[u8]) -> Done {
         use ser::SerializeSeq as _;

@@ -6,6 +6,12 @@
 pub(super) fn quoted(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
+    escaped(out, s);
+    out.push(b'"');
+}
+
+/// Append `s` to `out` escaped, without quotes (a string written in pieces).
+pub(super) fn escaped(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     while let Some(i) = next_special(bytes, start) {
@@ -14,7 +20,22 @@ pub(super) fn quoted(out: &mut Vec<u8>, s: &str) {
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// A value's `Display` written straight into `out` as one JSON string, without building the
+/// text first (serde's default `collect_str` allocates a `String` for it).
+pub(super) fn displayed(out: &mut Vec<u8>, value: &(impl std::fmt::Display + ?Sized)) -> bool {
+    struct Escaping<'o>(&'o mut Vec<u8>);
+    impl std::fmt::Write for Escaping<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            escaped(self.0, s);
+            Ok(())
+        }
+    }
     out.push(b'"');
+    let ok = std::fmt::write(&mut Escaping(out), format_args!("{value}")).is_ok();
+    out.push(b'"');
+    ok
 }
 
 /// Whether `s` needs no escape at all.
