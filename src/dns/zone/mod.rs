@@ -23,6 +23,11 @@ use super::{
 /// Recordings made before this rule carry the same words, so they are recognised too.
 pub(crate) const RECORDING_MARK: &str = "; recorded by mailverdict";
 
+/// Up to this many records at one owner (nearly every owner of a zone file), a new record is
+/// compared with each of them; beyond it, they are found by hash (a recording can hold
+/// thousands of records at one name).
+const SCAN: usize = 8;
+
 /// The records and declared failures of the `--dns-zone` files, answering queries from them alone.
 #[derive(Debug, Default)]
 pub struct Zone {
@@ -32,8 +37,9 @@ pub struct Zone {
     dnssec: HashMap<(String, RecordType), Dnssec>,
     /// Every owner and every ancestor of an owner: the names that exist (RFC 8020).
     existing: HashSet<String>,
-    /// A keyed hash of every record held, to the record's index in its owner's list: duplicates
-    /// are dropped in constant time per insert without keeping a second copy of each record.
+    /// For owners of more than [`SCAN`] records: a keyed hash of each of their records, to its
+    /// index in the owner's list. Duplicates are dropped in constant time per insert without
+    /// a second copy of each record.
     seen: HashMap<u64, usize>,
     hasher: RandomState,
     /// Names written in the files, as owners or in `;!` lines.
@@ -71,6 +77,11 @@ impl Zone {
         if text.starts_with(RECORDING_MARK) {
             self.recording = true;
         }
+        // About one name per line: sized once instead of grown through every power of two.
+        let lines = text.bytes().filter(|&b| b == b'\n').count();
+        self.records.reserve(lines);
+        self.held.reserve(lines);
+        self.existing.reserve(2 * lines);
         parse::add_text(self, text)
     }
 
@@ -86,13 +97,24 @@ impl Zone {
 
     /// Add one record (an exact duplicate is dropped); its owner and owner's ancestors then exist.
     pub fn insert(&mut self, record: Record) {
-        let hash = self.hasher.hash_one(&record);
         let Some(list) = self.records.get_mut(&record.owner) else {
-            self.seen.entry(hash).or_insert(0);
             self.mark_existing(&record.owner);
             self.records.insert(record.owner.clone(), vec![record]);
             return;
         };
+        if list.len() < SCAN {
+            if !list.contains(&record) {
+                list.push(record);
+            }
+            return;
+        }
+        if list.len() == SCAN {
+            // The owner outgrows the scan: index the records it holds.
+            for (i, r) in list.iter().enumerate() {
+                self.seen.entry(self.hasher.hash_one(r)).or_insert(i);
+            }
+        }
+        let hash = self.hasher.hash_one(&record);
         match self.seen.get(&hash) {
             Some(&i) if list.get(i) == Some(&record) => return,
             // The hash was seen for another record (of this owner or another): compare in full.
@@ -332,12 +354,16 @@ mod tests {
 
     #[test]
     fn records_that_share_a_hash_are_still_compared_in_full() {
-        // Stand in for a 64-bit collision: the hash of a new record already points at
-        // another record's index, so only a full comparison can tell it is new.
-        let mut z = zone("a.test. A 192.0.2.1\n");
+        // An owner past the scan, then a stand-in for a 64-bit collision: the hash of a new
+        // record already points at another record's index, so only a full comparison can
+        // tell it is new.
+        let text: String = (1..=SCAN + 1)
+            .map(|i| format!("a.test. A 192.0.2.{i}\n"))
+            .collect();
+        let mut z = zone(&text);
         let first = z.records["a.test"][0].clone();
         let other = Record {
-            rdata: Rdata::A("192.0.2.2".parse().expect("ip")),
+            rdata: Rdata::A("192.0.2.200".parse().expect("ip")),
             ..first.clone()
         };
         let hash = z.hasher.hash_one(&other);
@@ -345,13 +371,28 @@ mod tests {
         z.insert(other.clone());
         z.insert(other);
         z.insert(first);
-        assert_eq!(z.query("a.test", RecordType::A).map(|r| r.len()), Ok(2));
+        let held = z.query("a.test", RecordType::A).map(|r| r.len());
+        assert_eq!(held, Ok(SCAN + 2));
     }
 
+    /// Duplicates are dropped at owners of few records (compared one by one) and of many
+    /// (found by hash), the duplicate coming before and after the owner outgrows the scan.
     #[test]
     fn duplicate_records_are_kept_once() {
         let z = zone("a.test. A 192.0.2.1\na.test. A 192.0.2.1\na.test. A 192.0.2.2\n");
         assert_eq!(z.query("a.test", RecordType::A).map(|r| r.len()), Ok(2));
+        for n in [SCAN - 1, SCAN, SCAN + 1, 3 * SCAN] {
+            let text: String = (0..n)
+                .flat_map(|i| [i, i / 2])
+                .map(|i| format!("b.test. TXT \"t{i}\"\n"))
+                .collect();
+            let z = zone(&text);
+            assert_eq!(
+                z.query("b.test", RecordType::Txt).map(|r| r.len()),
+                Ok(n),
+                "{n}"
+            );
+        }
     }
 
     #[test]
