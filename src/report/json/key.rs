@@ -37,6 +37,15 @@ impl<const P: bool> Key<'_, '_, P> {
 
 type No = Impossible<(), JsonError>;
 
+/// Serializer methods for the shapes a key cannot have: each refuses.
+macro_rules! refuse {
+    ($($method:ident($($arg:ty),*) -> $ret:ty;)*) => {
+        $(fn $method(self, $(_: $arg),*) -> $ret {
+            Err(not_a_string())
+        })*
+    };
+}
+
 impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
     type Ok = ();
     type Error = JsonError;
@@ -64,37 +73,14 @@ impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
     fn serialize_bool(self, v: bool) -> Done {
         self.quoted(|w| ser::Serializer::serialize_bool(w, v))
     }
-    super::ser::integers! {
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_i128: i128,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64,
-        serialize_u128: u128,
-    }
+    super::ser::integers!();
     fn serialize_f32(self, v: f32) -> Done {
         self.float(v, v.is_finite())
     }
     fn serialize_f64(self, v: f64) -> Done {
         self.float(v, v.is_finite())
     }
-    fn serialize_bytes(self, _: &[u8]) -> Done {
-        Err(not_a_string())
-    }
-    fn serialize_none(self) -> Done {
-        Err(not_a_string())
-    }
     fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Done {
-        Err(not_a_string())
-    }
-    fn serialize_unit(self) -> Done {
-        Err(not_a_string())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Done {
         Err(not_a_string())
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
@@ -106,37 +92,17 @@ impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
     ) -> Done {
         Err(not_a_string())
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<No, JsonError> {
-        Err(not_a_string())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<No, JsonError> {
-        Err(not_a_string())
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<No, JsonError> {
-        Err(not_a_string())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<No, JsonError> {
-        Err(not_a_string())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<No, JsonError> {
-        Err(not_a_string())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<No, JsonError> {
-        Err(not_a_string())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<No, JsonError> {
-        Err(not_a_string())
+    refuse! {
+        serialize_bytes(&[u8]) -> Done;
+        serialize_none() -> Done;
+        serialize_unit() -> Done;
+        serialize_unit_struct(&'static str) -> Done;
+        serialize_seq(Option<usize>) -> Result<No, JsonError>;
+        serialize_tuple(usize) -> Result<No, JsonError>;
+        serialize_tuple_struct(&'static str, usize) -> Result<No, JsonError>;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Result<No, JsonError>;
+        serialize_map(Option<usize>) -> Result<No, JsonError>;
+        serialize_struct(&'static str, usize) -> Result<No, JsonError>;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Result<No, JsonError>;
     }
 }

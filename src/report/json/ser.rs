@@ -25,9 +25,16 @@ impl JsonError {
     }
 }
 
-/// The serializer methods for integer types: each writes its decimal digits.
+/// The serializer methods for the integer types, each calling `self.integer` (the digits, or
+/// for a key the digits in quotes).
 macro_rules! integers {
-    ($($method:ident: $t:ty,)*) => {
+    () => {
+        $crate::report::json::ser::integers!(@
+            serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_u128: u128);
+    };
+    (@ $($method:ident: $t:ty),*) => {
         $(fn $method(self, v: $t) -> Result<(), JsonError> {
             self.integer(v)
         })*
@@ -169,18 +176,7 @@ impl<'w, 'a, const P: bool> ser::Serializer for &'w mut Writer<'a, P> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    integers! {
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_i128: i128,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64,
-        serialize_u128: u128,
-    }
+    integers!();
     fn serialize_f32(self, v: f32) -> Done {
         self.float(v)
     }
@@ -286,49 +282,48 @@ impl<'w, 'a, const P: bool> ser::Serializer for &'w mut Writer<'a, P> {
     }
 }
 
-impl<const P: bool> ser::SerializeSeq for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    fn end(self) -> Done {
-        self.finish(b']')
-    }
+/// The four list-shaped compounds: elements, closed by `]`.
+macro_rules! lists {
+    ($($trait:ident::$method:ident),*) => {$(
+        impl<const P: bool> ser::$trait for Compound<'_, '_, P> {
+            type Ok = ();
+            type Error = JsonError;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
+                self.element(value)
+            }
+            fn end(self) -> Done {
+                self.finish(b']')
+            }
+        }
+    )*};
 }
+lists!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
-impl<const P: bool> ser::SerializeTuple for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    fn end(self) -> Done {
-        self.finish(b']')
-    }
+/// The two struct-shaped compounds: named fields, closed by `}`.
+macro_rules! structs {
+    ($($trait:ident),*) => {$(
+        impl<const P: bool> ser::$trait for Compound<'_, '_, P> {
+            type Ok = ();
+            type Error = JsonError;
+            fn serialize_field<T: ?Sized + Serialize>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Done {
+                self.field(key, value)
+            }
+            fn end(self) -> Done {
+                self.finish(b'}')
+            }
+        }
+    )*};
 }
-
-impl<const P: bool> ser::SerializeTupleStruct for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    fn end(self) -> Done {
-        self.finish(b']')
-    }
-}
-
-impl<const P: bool> ser::SerializeTupleVariant for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    fn end(self) -> Done {
-        self.finish(b']')
-    }
-}
+structs!(SerializeStruct, SerializeStructVariant);
 
 impl<const P: bool> ser::SerializeMap for Compound<'_, '_, P> {
     type Ok = ();
@@ -341,28 +336,6 @@ impl<const P: bool> ser::SerializeMap for Compound<'_, '_, P> {
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.w.colon();
         value.serialize(&mut *self.w)
-    }
-    fn end(self) -> Done {
-        self.finish(b'}')
-    }
-}
-
-impl<const P: bool> ser::SerializeStruct for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Done {
-        self.field(key, value)
-    }
-    fn end(self) -> Done {
-        self.finish(b'}')
-    }
-}
-
-impl<const P: bool> ser::SerializeStructVariant for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Done {
-        self.field(key, value)
     }
     fn end(self) -> Done {
         self.finish(b'}')
