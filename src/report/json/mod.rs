@@ -24,7 +24,13 @@ pub fn render<T: serde::Serialize>(value: &T) -> String {
             String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
         }
         // The model holds only strings, numbers, booleans and lists: this cannot fail in practice.
-        Err(e) => format!("{{\"error\": \"cannot serialise report: {e}\"}}\n"),
+        Err(e) => {
+            out.clear();
+            out.extend_from_slice(b"{\"error\": ");
+            string::quoted(&mut out, &format!("cannot serialise report: {e}"));
+            out.extend_from_slice(b"}\n");
+            String::from_utf8_lossy(&out).into_owned()
+        }
     }
 }
 
@@ -219,6 +225,13 @@ mod tests {
         let mut out = Vec::new();
         let e = super::write_compact(&mut out, &map).expect_err("a list as a key");
         assert_eq!(e.to_string(), "key must be a string");
+        // A document that cannot be written says why, as JSON.
+        let said: serde_json::Value =
+            serde_json::from_str(&super::render(&map)).expect("the error is JSON");
+        assert_eq!(
+            said["error"],
+            "cannot serialise report: key must be a string"
+        );
         let nan: BTreeMap<String, BTreeMap<u8, u8>> = BTreeMap::new();
         same(&nan);
     }
