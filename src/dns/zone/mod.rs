@@ -129,18 +129,15 @@ impl Zone {
 
     /// Note a name written in the files (as an owner or in a `;!` line).
     fn hold(&mut self, name: &str) {
-        if !self.held.contains(name) {
-            self.held.insert(name.to_string());
-        }
+        add_name(&mut self.held, name);
     }
 
     fn mark_existing(&mut self, owner: &str) {
         let mut name = owner;
         loop {
-            if self.existing.contains(name) {
+            if !add_name(&mut self.existing, name) {
                 break;
             }
-            self.existing.insert(name.to_string());
             match name.find('.') {
                 Some(i) => name = &name[i + 1..],
                 None => break,
@@ -183,6 +180,12 @@ impl Zone {
         }
         None
     }
+}
+
+/// Add `name` to `set` unless it is there already, copying it only then (most names of a
+/// zone file come again and again); whether it was new.
+fn add_name(set: &mut HashSet<String>, name: &str) -> bool {
+    !set.contains(name) && set.insert(name.to_string())
 }
 
 impl Resolve for Zone {
